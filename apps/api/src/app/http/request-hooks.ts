@@ -1,0 +1,21 @@
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+
+const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** Keep a caller's correlation id when it is plausible; otherwise mint one. */
+export function requestIdFor(request: IncomingMessage): string {
+  const given = request.headers['x-request-id'];
+  return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+}
+
+export function registerRequestHooks(fastify: FastifyInstance, isDraining: () => boolean): void {
+  fastify.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    // Keep-alive clients would otherwise keep reusing this pod's connection after it left the
+    // endpoints; asking them to reconnect sends their next request to a pod that stays.
+    if (isDraining()) reply.header('connection', 'close');
+    done();
+  });
+}

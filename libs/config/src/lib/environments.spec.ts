@@ -1,0 +1,49 @@
+import { environments, isAppEnv, runtimeSettingsFor } from './environments';
+import { appEnvNames, plainSettingNames } from './runtime-settings';
+
+describe.each(appEnvNames)('environment %s', (env) => {
+  const settings = environments[env];
+
+  it('hands the process every plain setting, valid under the runtime schema', () => {
+    const values = runtimeSettingsFor(env);
+    expect(Object.keys(values).sort()).toEqual([...plainSettingNames].sort());
+    expect(values.APP_ENV).toBe(env);
+  });
+
+  it('autoscales within sane bounds', () => {
+    const { minReplicas, maxReplicas, targetCpuUtilizationPercent } = settings.autoscaling;
+    expect(minReplicas).toBeGreaterThanOrEqual(1);
+    expect(maxReplicas).toBeGreaterThanOrEqual(minReplicas);
+    expect(targetCpuUtilizationPercent).toBeGreaterThan(0);
+    expect(targetCpuUtilizationPercent).toBeLessThanOrEqual(100);
+  });
+
+  it('never lets the disruption budget block every eviction', () => {
+    expect(settings.disruptionBudget.maxUnavailable).toBeGreaterThanOrEqual(1);
+  });
+
+  it('uses a NodePort inside the Kubernetes default range', () => {
+    expect(settings.nodePort).toBeGreaterThanOrEqual(30000);
+    expect(settings.nodePort).toBeLessThanOrEqual(32767);
+  });
+});
+
+describe('environments', () => {
+  it('keeps at least the original prod capacity: HPA 2..5 at 70 % CPU', () => {
+    const { autoscaling } = environments.prod;
+    expect(autoscaling.minReplicas).toBeGreaterThanOrEqual(2);
+    expect(autoscaling.maxReplicas).toBeGreaterThanOrEqual(5);
+    expect(autoscaling.targetCpuUtilizationPercent).toBeLessThanOrEqual(70);
+  });
+
+  it('gives each environment its own namespace and NodePort', () => {
+    const all = appEnvNames.map((env) => environments[env]);
+    expect(new Set(all.map((e) => e.namespace)).size).toBe(all.length);
+    expect(new Set(all.map((e) => e.nodePort)).size).toBe(all.length);
+  });
+
+  it('recognises only the known environment names', () => {
+    expect(isAppEnv('prod')).toBe(true);
+    expect(isAppEnv('qa')).toBe(false);
+  });
+});

@@ -1,0 +1,90 @@
+import { plainSettingsFor, type RuntimeConfig } from './runtime-config';
+import { type AppEnv, appEnvNames } from './runtime-settings';
+
+export interface ResourceAmounts {
+  /** Kubernetes CPU quantity, e.g. `100m`. */
+  readonly cpu: string;
+  /** Kubernetes memory quantity, e.g. `128Mi`. */
+  readonly memory: string;
+}
+
+export type TunableSettingName =
+  | 'LOG_LEVEL'
+  | 'API_BASE_URL'
+  | 'MAX_CONNECTIONS'
+  | 'SHUTDOWN_DRAIN_SECONDS';
+
+/** Everything that differs between two deployments of the same code. */
+export interface EnvironmentSettings {
+  readonly namespace: string;
+  readonly autoscaling: {
+    readonly minReplicas: number;
+    readonly maxReplicas: number;
+    readonly targetCpuUtilizationPercent: number;
+  };
+  readonly resources: {
+    readonly requests: ResourceAmounts;
+    readonly limits: ResourceAmounts;
+  };
+  /** At least 1, so a single replica can still be evicted when a node drains. */
+  readonly disruptionBudget: { readonly maxUnavailable: number };
+  /** Fixed NodePort, so a load balancer in front of the nodes can target it. */
+  readonly nodePort: number;
+  /** Ship the ServiceMonitor, alert rules and dashboard. */
+  readonly monitoring: boolean;
+  /** Runtime settings that differ from the schema's defaults in this environment. */
+  readonly runtime: Readonly<Partial<Pick<RuntimeConfig, TunableSettingName>>>;
+}
+
+export const environments: Readonly<Record<AppEnv, EnvironmentSettings>> = {
+  dev: {
+    namespace: 'shipyard-dev',
+    autoscaling: {
+      minReplicas: 1,
+      maxReplicas: 2,
+      targetCpuUtilizationPercent: 80,
+    },
+    resources: {
+      requests: { cpu: '50m', memory: '96Mi' },
+      limits: { cpu: '250m', memory: '192Mi' },
+    },
+    disruptionBudget: { maxUnavailable: 1 },
+    nodePort: 30080,
+    monitoring: false,
+    runtime: {
+      LOG_LEVEL: 'debug',
+      API_BASE_URL: 'http://api.shipyard-dev.svc.cluster.local',
+      SHUTDOWN_DRAIN_SECONDS: 3,
+    },
+  },
+  prod: {
+    namespace: 'shipyard-prod',
+    autoscaling: {
+      minReplicas: 2,
+      maxReplicas: 5,
+      targetCpuUtilizationPercent: 70,
+    },
+    resources: {
+      requests: { cpu: '100m', memory: '128Mi' },
+      limits: { cpu: '500m', memory: '256Mi' },
+    },
+    disruptionBudget: { maxUnavailable: 1 },
+    nodePort: 30081,
+    monitoring: true,
+    runtime: {
+      LOG_LEVEL: 'info',
+      API_BASE_URL: 'https://api.example.com',
+      MAX_CONNECTIONS: 2048,
+      SHUTDOWN_DRAIN_SECONDS: 5,
+    },
+  },
+};
+
+export function isAppEnv(name: string): name is AppEnv {
+  return (appEnvNames as readonly string[]).includes(name);
+}
+
+/** The non-secret environment variables a deployment of `env` hands the process. */
+export function runtimeSettingsFor(env: AppEnv) {
+  return plainSettingsFor({ ...environments[env].runtime, APP_ENV: env });
+}
