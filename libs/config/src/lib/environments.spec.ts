@@ -18,6 +18,12 @@ describe.each(appEnvNames)('environment %s', (env) => {
     expect(targetCpuUtilizationPercent).toBeLessThanOrEqual(100);
   });
 
+  it('requests no more than it is limited to', () => {
+    const { requests, limits } = settings.resources;
+    expect(requests.cpuMillicores).toBeLessThanOrEqual(limits.cpuMillicores);
+    expect(requests.memoryMebibytes).toBeLessThanOrEqual(limits.memoryMebibytes);
+  });
+
   it('never lets the disruption budget block every eviction', () => {
     expect(settings.disruptionBudget.maxUnavailable).toBeGreaterThanOrEqual(1);
   });

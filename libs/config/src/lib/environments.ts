@@ -2,10 +2,8 @@ import { plainSettingsFor, type RuntimeConfig } from './runtime-config';
 import { type AppEnv, appEnvNames } from './runtime-settings';
 
 export interface ResourceAmounts {
-  /** Kubernetes CPU quantity, e.g. `100m`. */
-  readonly cpu: string;
-  /** Kubernetes memory quantity, e.g. `128Mi`. */
-  readonly memory: string;
+  readonly cpuMillicores: number;
+  readonly memoryMebibytes: number;
 }
 
 export type TunableSettingName =
@@ -45,8 +43,8 @@ export const environments: Readonly<Record<AppEnv, EnvironmentSettings>> = {
       targetCpuUtilizationPercent: 80,
     },
     resources: {
-      requests: { cpu: '50m', memory: '96Mi' },
-      limits: { cpu: '250m', memory: '192Mi' },
+      requests: { cpuMillicores: 50, memoryMebibytes: 96 },
+      limits: { cpuMillicores: 250, memoryMebibytes: 192 },
     },
     disruptionBudget: { maxUnavailable: 1 },
     nodePort: 30080,
@@ -65,8 +63,8 @@ export const environments: Readonly<Record<AppEnv, EnvironmentSettings>> = {
       targetCpuUtilizationPercent: 70,
     },
     resources: {
-      requests: { cpu: '100m', memory: '128Mi' },
-      limits: { cpu: '500m', memory: '256Mi' },
+      requests: { cpuMillicores: 100, memoryMebibytes: 128 },
+      limits: { cpuMillicores: 500, memoryMebibytes: 256 },
     },
     disruptionBudget: { maxUnavailable: 1 },
     nodePort: 30081,

@@ -1,0 +1,3 @@
+export * from './lib/api-chart';
+export * from './lib/helm-values';
+export * from './lib/names';

@@ -1,0 +1,35 @@
+import { type AppEnv, environments, runtimeSettingsFor, secretNames } from '@shipyard/config';
+import { defaultImageRepository } from './helm-values';
+import { appName, deployNames } from './names';
+
+export const servicePort = 80;
+
+/**
+ * What Terraform (and the integration test) need to know about a synthesized chart, so that no
+ * name, port or key is typed again in HCL. Written as contract.json beside Chart.yaml.
+ */
+export function deployContract(env: AppEnv, appVersion: string) {
+  const names = deployNames(env);
+  return {
+    schema_version: 1,
+    env,
+    app_name: appName,
+    app_version: appVersion,
+    release_name: names.release,
+    release_namespace: names.releaseNamespace,
+    namespace: names.namespace,
+    deployment_name: names.deployment,
+    service_name: names.service,
+    service_account_name: names.serviceAccount,
+    container_port: Number(runtimeSettingsFor(env).PORT),
+    service_port: servicePort,
+    node_port: environments[env].nodePort,
+    config_map_name: names.configMap,
+    secret_name: names.secret,
+    secret_keys: [...secretNames],
+    monitoring_enabled: environments[env].monitoring,
+    helm_values: { image: { repository: defaultImageRepository, tag: appVersion } },
+  };
+}
+
+export type DeployContract = ReturnType<typeof deployContract>;

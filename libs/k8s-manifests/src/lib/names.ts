@@ -1,0 +1,20 @@
+import { type AppEnv, environments } from '@shipyard/config';
+
+export const appName = 'api';
+
+/** Every name Terraform, the tests and the chart share; written here once. */
+export function deployNames(env: AppEnv) {
+  return {
+    /** Helm stores its release record here; the app's namespace is an object of the chart itself. */
+    releaseNamespace: 'default',
+    release: `${appName}-${env}`,
+    namespace: environments[env].namespace,
+    deployment: appName,
+    service: appName,
+    serviceAccount: appName,
+    configMap: `${appName}-config`,
+    secret: `${appName}-secrets`,
+  } as const;
+}
+
+export type DeployNames = ReturnType<typeof deployNames>;
