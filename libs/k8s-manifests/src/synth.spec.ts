@@ -40,7 +40,7 @@ describe('synth', () => {
     const single = join(out, '..', 'single');
     const { code, stdout } = runSynth(['--env=prod', `--out=${single}`]);
     expect(code).toBe(0);
-    expect(readdirSync(single)).toEqual(['prod']);
+    expect(readdirSync(single).sort()).toEqual(['environments.json', 'prod']);
     expect(stdout).toContain('single/prod');
   });
 
@@ -53,7 +53,10 @@ describe('synth', () => {
     expect(existsSync(rejected)).toBe(false);
   });
 
-  it('leaves no staging directory behind', () => {
-    expect(readdirSync(out).sort()).toEqual([...appEnvNames].sort());
+  it('lists every environment for Terraform and leaves no staging directory behind', () => {
+    expect(readdirSync(out).sort()).toEqual([...appEnvNames, 'environments.json'].sort());
+    expect(JSON.parse(readFileSync(join(out, 'environments.json'), 'utf8'))).toEqual({
+      environments: appEnvNames,
+    });
   });
 });

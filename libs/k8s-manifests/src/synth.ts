@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync
 import { dirname, join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type AppEnv, appEnvNames, isAppEnv } from '@shipyard/config';
-import { helmChartFiles } from './lib/helm-chart';
+import { environmentsFile, helmChartFiles } from './lib/helm-chart';
 
 const workspaceRoot = resolve(__dirname, '../../..');
 const apiPackageJson = join(workspaceRoot, 'apps/api/package.json');
@@ -55,6 +55,12 @@ function main() {
       : join(workspaceRoot, 'dist/k8s-manifests');
   const appVersion = (JSON.parse(readFileSync(apiPackageJson, 'utf8')) as { version: string })
     .version;
+  // Terraform validates `env` against this list, so the names are typed only in libs/config.
+  mkdirSync(outRoot, { recursive: true });
+  writeFileSync(
+    join(outRoot, environmentsFile),
+    `${JSON.stringify({ environments: appEnvNames })}\n`,
+  );
   for (const env of envs) {
     const outDir = join(outRoot, env);
     writeChart(outDir, helmChartFiles(env, appVersion));

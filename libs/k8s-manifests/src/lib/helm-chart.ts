@@ -6,6 +6,8 @@ import { valuesSchema, valuesYaml } from './helm-values';
 
 export const chartName = 'shipyard-api';
 export const contractFile = 'contract.json';
+/** Beside the charts: the names of every environment, for Terraform's validation of `env`. */
+export const environmentsFile = 'environments.json';
 
 /** Builds the cdk8s app of one environment. */
 export function synthApp(env: AppEnv, appVersion: string): App {
