@@ -2,7 +2,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { appEnvNames, secretNames } from '@shipyard/config';
-import { parseManifests } from './testing/objects';
+import { stringify } from 'yaml';
+import { validateAgainstCrds } from './testing/crds';
+import { type K8sObject, parseManifests } from './testing/objects';
 import { synthToTemp } from './testing/synth-cli';
 import { toolchainBinary } from './testing/toolchain';
 
@@ -55,16 +57,28 @@ describe.each(appEnvNames)('the synthesized %s Helm chart', (env) => {
     );
   });
 
-  it('renders objects that are valid Kubernetes 1.28 (strict schema)', () => {
+  it('renders objects that are valid Kubernetes 1.28 (strict schema) and valid custom resources', () => {
     const { code, stdout } = render(valuesFile);
     expect(code).toBe(0);
-    const rendered = join(out, `${env}-rendered.yaml`);
-    writeFileSync(rendered, stdout);
-    const report = execFileSync(validator, ['--strict', '-k', '1.28.0', rendered], {
+    const objects = parseManifests(stdout);
+    const isCustom = (object: K8sObject) => object.apiVersion.startsWith('monitoring.coreos.com/');
+    const builtIn = join(out, `${env}-builtin.yaml`);
+    writeFileSync(
+      builtIn,
+      objects
+        .filter((object) => !isCustom(object))
+        .map((object) => stringify(object))
+        .join('---\n'),
+    );
+    const report = execFileSync(validator, ['--strict', '-k', '1.28.0', builtIn], {
       encoding: 'utf8',
     });
     expect(report).not.toMatch(/ERROR|failed/i);
-    expect(parseManifests(stdout)).toHaveLength(report.trim().split('\n').length);
+    expect(report.trim().split('\n')).toHaveLength(
+      objects.filter((object) => !isCustom(object)).length,
+    );
+    const custom = objects.filter(isCustom);
+    expect(validateAgainstCrds(custom, out)).toBe(custom.length);
   });
 
   it('stores any character of a secret exactly, and only in the Secret', () => {

@@ -4,6 +4,7 @@ import type { LoadedRuntimeConfig } from '@shipyard/config';
 import { HealthModule } from './health/health.module';
 import { InfoController } from './info/info.controller';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { LOADED_CONFIG } from './tokens';
 
 @Module({})
@@ -20,6 +21,7 @@ export class AppModule {
           load: [() => loaded.config],
         }),
         LifecycleModule,
+        MetricsModule,
         HealthModule,
       ],
       controllers: [InfoController],

@@ -7,6 +7,7 @@ import { AccessLogController } from './http/access-log';
 import { registerRequestHooks, requestIdFor } from './http/request-hooks';
 import { LifecycleService } from './lifecycle/lifecycle.service';
 import { NestPinoLogger } from './logging/nest-logger';
+import { MetricsService } from './metrics/metrics.service';
 
 /** The HTTP application, configured but not yet listening; main.ts and the tests both use it. */
 export async function createApp(
@@ -28,7 +29,10 @@ export async function createApp(
     },
   );
   const lifecycle = app.get(LifecycleService);
-  registerRequestHooks(app.getHttpAdapter().getInstance(), () => lifecycle.draining);
+  registerRequestHooks(app.getHttpAdapter().getInstance(), {
+    isDraining: () => lifecycle.draining,
+    metrics: app.get(MetricsService),
+  });
   return app;
 }
 

@@ -80,16 +80,12 @@ describe.each(appEnvNames)('the %s chart', (env) => {
   });
 
   it('has exactly the objects an environment needs', () => {
-    expect(objects.map((object) => object.kind).sort()).toEqual([
-      'ConfigMap',
-      'Deployment',
-      'HorizontalPodAutoscaler',
-      'NetworkPolicy',
-      'PodDisruptionBudget',
-      'Secret',
-      'Service',
-      'ServiceAccount',
-    ]);
+    const core = ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'NetworkPolicy'];
+    const rest = ['PodDisruptionBudget', 'Secret', 'Service', 'ServiceAccount'];
+    const monitoring = settings.monitoring ? ['ConfigMap', 'PrometheusRule', 'ServiceMonitor'] : [];
+    expect(objects.map((object) => object.kind).sort()).toEqual(
+      [...core, ...rest, ...monitoring].sort(),
+    );
   });
 
   it('gives the pods no service account token', () => {
@@ -99,7 +95,7 @@ describe.each(appEnvNames)('the %s chart', (env) => {
   });
 
   it('hands the process every non-secret setting of the environment through a ConfigMap', () => {
-    const config = only(objects, 'ConfigMap');
+    const config = objects.find((object) => object.metadata.name === names.configMap) as K8sObject;
     expect(Object.keys(config.data).sort()).toEqual([...plainSettingNames].sort());
     expect(config.data).toEqual(runtime);
     expect(container.envFrom).toContainEqual({ configMapRef: { name: names.configMap } });

@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import { type AppEnv, environments, runtimeSettingsFor, secretNames } from '@shipyard/config';
 import { servicePort } from './contract';
 import { helm } from './helm-values';
+import { Monitoring } from './monitoring';
 import { appName, type DeployNames, deployNames } from './names';
 
 export interface ApiChartProps {
@@ -180,7 +181,7 @@ export class ApiChart extends Chart {
       ]),
     );
 
-    deployment.exposeViaService({
+    const service = deployment.exposeViaService({
       name: names.service,
       serviceType: kplus.ServiceType.NODE_PORT,
       ports: [{ name: 'http', port: servicePort, targetPort: port, nodePort: settings.nodePort }],
@@ -198,6 +199,15 @@ export class ApiChart extends Chart {
         ),
       ],
     });
+
+    if (settings.monitoring) {
+      // The Service carries the chart labels, which include the pod selector labels.
+      new Monitoring(this, 'Monitoring', {
+        names,
+        servicePortName: service.ports[0].name ?? 'http',
+        selectorLabels,
+      });
+    }
 
     new kplus.k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
       metadata: { name: appName },

@@ -1,5 +1,6 @@
 import { type AppEnv, environments, runtimeSettingsFor, secretNames } from '@shipyard/config';
 import { defaultImageRepository } from './helm-values';
+import { monitoringStackRelease } from './monitoring';
 import { appName, deployNames } from './names';
 
 export const servicePort = 80;
@@ -28,6 +29,7 @@ export function deployContract(env: AppEnv, appVersion: string) {
     secret_name: names.secret,
     secret_keys: [...secretNames],
     monitoring_enabled: environments[env].monitoring,
+    monitoring_stack_release: monitoringStackRelease,
     helm_values: { image: { repository: defaultImageRepository, tag: appVersion } },
   };
 }

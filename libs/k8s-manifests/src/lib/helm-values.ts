@@ -11,6 +11,8 @@ export const helm = {
   secretData: (name: SecretName) =>
     `{{ required \`secrets.${name} is required (terraform generates it; by hand: --set-string secrets.${name}=...)\` .Values.secrets.${name} | b64enc }}`,
   secretsChecksum: '{{ .Values.secrets | toJson | sha256sum }}',
+  /** Text Helm must pass through untouched (Grafana's own `{{label}}` templates). */
+  literal: (text: string) => text.replaceAll('{{', '{{`{{`}}'),
 };
 
 /** values.yaml: every key documented; secrets empty, so nothing installs until they are given. */

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { IncomingMessage } from 'node:http';
+import type { MetricsService } from '../metrics/metrics.service';
 
 const SAFE_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -10,12 +11,30 @@ export function requestIdFor(request: IncomingMessage): string {
   return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
 }
 
-export function registerRequestHooks(fastify: FastifyInstance, isDraining: () => boolean): void {
+export interface RequestHookDeps {
+  isDraining: () => boolean;
+  metrics: Pick<MetricsService, 'record'>;
+}
+
+export function registerRequestHooks(
+  fastify: FastifyInstance,
+  { isDraining, metrics }: RequestHookDeps,
+): void {
   fastify.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     // Keep-alive clients would otherwise keep reusing this pod's connection after it left the
     // endpoints; asking them to reconnect sends their next request to a pod that stays.
     if (isDraining()) reply.header('connection', 'close');
+    done();
+  });
+
+  fastify.addHook('onResponse', (request, reply, done) => {
+    metrics.record(
+      request.method,
+      request.routeOptions.url,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+    );
     done();
   });
 }

@@ -1,0 +1,40 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse } from 'yaml';
+import type { K8sObject } from './objects';
+import { toolchainBinary } from './toolchain';
+
+/** Upstream prometheus-operator CRDs, shipped beside the repository for tests. */
+export const crdDir = resolve(__dirname, '../../../../../shared/crds');
+
+const validateScript = `
+import json, sys, jsonschema
+schemas, objects = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+for o in objects:
+    key = o["apiVersion"] + "/" + o["kind"]
+    if key not in schemas: sys.exit("no CRD for " + key)
+    # No meta-schema check: CRDs carry Go regexes that Python's re cannot compile.
+    jsonschema.Draft7Validator(schemas[key]).validate(o)
+print(len(objects))
+`;
+
+/** Validates custom resources against the openAPIV3Schema of their CRD (as the apiserver does). */
+export function validateAgainstCrds(objects: K8sObject[], workDir: string): number {
+  const schemas: Record<string, unknown> = {};
+  for (const file of readdirSync(crdDir).filter((name) => name.endsWith('.yaml'))) {
+    const crd = parse(readFileSync(join(crdDir, file), 'utf8'));
+    for (const version of crd.spec.versions) {
+      schemas[`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`] =
+        version.schema.openAPIV3Schema;
+    }
+  }
+  writeFileSync(join(workDir, 'crd-schemas.json'), JSON.stringify(schemas));
+  writeFileSync(join(workDir, 'custom-objects.json'), JSON.stringify(objects));
+  const output = execFileSync(
+    toolchainBinary('pytools', 'python'),
+    ['-c', validateScript, join(workDir, 'crd-schemas.json'), join(workDir, 'custom-objects.json')],
+    { encoding: 'utf8' },
+  );
+  return Number(output.trim());
+}
