@@ -1,0 +1,59 @@
+output "release_name" {
+  description = "Helm release name."
+  value       = local.contract.release_name
+
+  precondition {
+    condition     = local.contract.schema_version == 1
+    error_message = "${local.chart_dir}/contract.json has schema_version ${local.contract.schema_version}; this module reads version 1. Update terraform/modules/release or re-run `npx nx run k8s-manifests:synth --env=${var.env}`."
+  }
+}
+
+output "release_namespace" {
+  description = "Namespace that holds the Helm release record; the chart creates its own app namespace, so this is not it."
+  value       = local.contract.release_namespace
+}
+
+output "namespace" {
+  description = "Namespace the chart deploys the app into."
+  value       = local.contract.namespace
+}
+
+output "chart_path" {
+  description = "Absolute path of the synthesized Helm chart for env."
+  value       = abspath(local.chart_dir)
+}
+
+output "secret_keys" {
+  description = "Keys of the chart's Secret; each is set as the Helm value secrets.<key>."
+  value       = local.contract.secret_keys
+}
+
+output "helm_values" {
+  description = "Non-secret Helm values (image repository and tag); secrets are set separately."
+  value       = local.helm_values
+}
+
+output "service_name" {
+  description = "Name of the app's NodePort Service."
+  value       = local.contract.service_name
+}
+
+output "node_port" {
+  description = "NodePort the Service exposes on every node."
+  value       = local.contract.node_port
+}
+
+output "enable_monitoring" {
+  description = "Whether the monitoring stack is to be installed before the app."
+  value       = local.enable_monitoring
+}
+
+output "monitoring_stack_release" {
+  description = "Release name for kube-prometheus-stack: the chart labels its ServiceMonitor and rules with it."
+  value       = local.contract.monitoring_stack_release
+}
+
+output "minikube_service_command" {
+  description = "Command that prints the URL of the app's NodePort on minikube."
+  value       = "minikube service ${local.contract.service_name} -n ${local.contract.namespace} --url"
+}
