@@ -1,0 +1,229 @@
+/**
+ * Just enough of Jenkins' declarative pipeline to ask: "what would this Jenkinsfile do on branch X?"
+ *
+ *   def model = DeclarativeStub.load(new File('Jenkinsfile'))           // evaluates the file once; nothing runs
+ *   List<Map> events = DeclarativeStub.run(model, [BRANCH_NAME: 'main']) // one simulated build
+ *
+ * Each event is a Map: kind ('agent' | 'input' | 'stage' | 'skip' | 'step'), stage (innermost stage name),
+ * ('input' is a stage-level input, or an input step, which waits holding the stage's agent),
+ * node (the agent label held at that moment, or null), and for steps: name ('sh', 'withCredentials', ...),
+ * arg (sh: the command; withCredentials: the credential ids; otherwise the arguments), post (true in post blocks).
+ *
+ * A stage runs in Jenkins' order: when (if beforeOptions) -> options -> when (if beforeInput) -> input
+ * -> when (if beforeAgent) -> agent -> when -> steps or nested stages -> post. Steps are recorded by name,
+ * whatever they are; a closure given to a step runs in place. Every build is assumed to succeed.
+ */
+class DeclarativeStub {
+  static Model load(File jenkinsfile) {
+    def model = new Model()
+    def binding = new Binding()
+    binding.setVariable('pipeline', { Closure body -> evaluate(body, new PipelineSection(model)) })
+    new GroovyShell(binding).evaluate(jenkinsfile)
+    if (!model.stages) throw new IllegalStateException("$jenkinsfile declares no pipeline { stages { ... } }")
+    model
+  }
+
+  static List<Map> run(Model model, Map env) {
+    def build = new Build(env: [:] + model.environment + env)
+    model.stages.each { build.runStage(it, null) }
+    model.post.each { condition, body -> if (condition in ['always', 'success', 'cleanup']) build.runSteps(body, '(pipeline post)', null, true) }
+    build.events
+  }
+
+  static Object evaluate(Closure body, Object section) {
+    Closure c = (Closure) body.clone()
+    c.delegate = section
+    c.resolveStrategy = Closure.DELEGATE_FIRST
+    c.call()
+  }
+
+  // agent none | agent any | agent { label 'x' } -> null or a label
+  static String agentLabel(Object agent) {
+    if (agent == null || agent == 'none') return null
+    if (agent instanceof Closure) {
+      def labels = []
+      evaluate(agent, new Recorder({ name, args -> labels << (name == 'label' ? args[0] : name) }))
+      return labels.join(' ')
+    }
+    agent.toString()
+  }
+}
+
+class Model {
+  String agent
+  List<Map> options = []
+  Map environment = [:]
+  List<Stage> stages = []
+  Map<String, Closure> post = [:]
+}
+
+class Stage {
+  String name
+  Object agent            // null when the stage declares none (it inherits), 'none', or a Closure
+  Closure when
+  Map input
+  List<Map> options = []
+  Closure steps
+  List<Stage> stages = []
+  Map<String, Closure> post = [:]
+}
+
+/** Catches every call and property read inside a section, so the stub needs no list of all Jenkins names. */
+class Recorder {
+  Closure onCall
+  Recorder(Closure onCall) { this.onCall = onCall }
+  def methodMissing(String name, Object args) { onCall(name, args as List) }
+  def propertyMissing(String name) { name }
+}
+
+class PipelineSection {
+  Model model
+  PipelineSection(Model model) { this.model = model }
+  def agent(Object agent) { model.agent = agent instanceof Closure ? DeclarativeStub.agentLabel(agent) : agent }
+  def options(Closure body) { DeclarativeStub.evaluate(body, new OptionsSection(model.options)) }
+  def environment(Closure body) { DeclarativeStub.evaluate(body, new EnvironmentSection(model.environment)) }
+  def stages(Closure body) { DeclarativeStub.evaluate(body, new StagesSection(model.stages)) }
+  def post(Closure body) { DeclarativeStub.evaluate(body, new Recorder({ name, args -> model.post[name] = args[0] })) }
+  def propertyMissing(String name) { name } // `agent none`, `agent any`
+}
+
+class OptionsSection {
+  List<Map> options
+  OptionsSection(List<Map> options) { this.options = options }
+  def methodMissing(String name, Object args) {
+    def option = [name: name, args: args as List]
+    if (name != 'logRotator') options << option // logRotator(...) is an argument of buildDiscarder
+    option
+  }
+}
+
+class EnvironmentSection {
+  Map values
+  EnvironmentSection(Map values) { this.values = values }
+  void propertyMissing(String name, Object value) { values[name] = value.toString() }
+  def methodMissing(String name, Object args) { "${name}(${(args as List).join(', ')})" } // credentials('id')
+}
+
+class StagesSection {
+  List<Stage> stages
+  StagesSection(List<Stage> stages) { this.stages = stages }
+  def stage(String name, Closure body) {
+    def stage = new Stage(name: name)
+    DeclarativeStub.evaluate(body, new StageSection(stage))
+    stages << stage
+  }
+}
+
+class StageSection {
+  Stage stage
+  StageSection(Stage stage) { this.stage = stage }
+  def agent(Object agent) { stage.agent = agent }
+  def when(Closure body) { stage.when = body }
+  def steps(Closure body) { stage.steps = body }
+  def options(Closure body) { DeclarativeStub.evaluate(body, new OptionsSection(stage.options)) }
+  def stages(Closure body) { DeclarativeStub.evaluate(body, new StagesSection(stage.stages)) }
+  def post(Closure body) { DeclarativeStub.evaluate(body, new Recorder({ name, args -> stage.post[name] = args[0] })) }
+  def input(Closure body) {
+    stage.input = [:]
+    DeclarativeStub.evaluate(body, new Recorder({ name, args -> stage.input[name] = args[0] }))
+  }
+  def propertyMissing(String name) { name }
+}
+
+/** Evaluates a `when` block for one build: the conditions are all required, as in Jenkins. */
+class WhenSection {
+  Map env
+  List<Boolean> results = []
+  Map flags = [:]
+  WhenSection(Map env) { this.env = env }
+
+  boolean passes(Closure body) { DeclarativeStub.evaluate(body, this); results.every() }
+
+  def branch(String pattern) { results << globMatches(pattern, env.BRANCH_NAME as String) }
+  def changeRequest(Map filters = [:]) { results << (env.CHANGE_ID != null) }
+  def buildingTag() { results << (env.TAG_NAME != null) }
+  def environment(Map args) { results << (env[args.name] == args.value) }
+  def expression(Closure body) { results << (body.call() as boolean) }
+  def not(Closure body) { results << !new WhenSection(env).passes(body) }
+  def allOf(Closure body) { results << new WhenSection(env).passes(body) }
+  def anyOf(Closure body) {
+    def inner = new WhenSection(env)
+    DeclarativeStub.evaluate(body, inner)
+    results << inner.results.any()
+  }
+  def beforeAgent(boolean value) { flags.beforeAgent = value }
+  def beforeInput(boolean value) { flags.beforeInput = value }
+  def beforeOptions(boolean value) { flags.beforeOptions = value }
+
+  // Jenkins' `branch` takes an Ant-style glob: `release/*`, `main`.
+  static boolean globMatches(String pattern, String value) {
+    value != null && value ==~ pattern.split(/\*/, -1).collect { java.util.regex.Pattern.quote(it) }.join('.*')
+  }
+}
+
+class Build {
+  Map env
+  List<Map> events = []
+
+  void runStage(Stage stage, String parentNode) {
+    def when = new WhenSection(env)
+    boolean passes = stage.when == null || when.passes(stage.when)
+    def skipped = { String reason ->
+      if (!passes) events << [kind: 'skip', stage: stage.name, node: parentNode, reason: reason]
+      !passes
+    }
+
+    if (when.flags.beforeOptions && skipped('when, before options')) return
+    if (when.flags.beforeInput && skipped('when, before input')) return
+    if (stage.input) events << [kind: 'input', stage: stage.name, node: parentNode, input: stage.input, options: stage.options]
+    if (when.flags.beforeAgent && skipped('when, before agent')) return
+
+    String node = parentNode
+    if (stage.agent != null) {
+      node = DeclarativeStub.agentLabel(stage.agent)
+      if (node != null) events << [kind: 'agent', stage: stage.name, node: node]
+    }
+    if (skipped('when')) return
+
+    events << [kind: 'stage', stage: stage.name, node: node, options: stage.options]
+    if (stage.steps) runSteps(stage.steps, stage.name, node, false)
+    stage.stages.each { runStage(it, node) }
+    stage.post.each { condition, body -> if (condition in ['always', 'success', 'cleanup']) runSteps(body, stage.name, node, true) }
+  }
+
+  void runSteps(Closure body, String stageName, String node, boolean post) {
+    DeclarativeStub.evaluate(body, new Steps(this, stageName, node, post))
+  }
+}
+
+class Steps {
+  static final List<String> CREDENTIAL_BINDINGS = ['file', 'string', 'aws', 'usernamePassword', 'sshUserPrivateKey']
+  Build build
+  String stageName
+  String node
+  boolean post
+
+  Steps(Build build, String stageName, String node, boolean post) {
+    this.build = build; this.stageName = stageName; this.node = node; this.post = post
+  }
+
+  def methodMissing(String name, Object rawArgs) {
+    List args = rawArgs as List
+    if (name in CREDENTIAL_BINDINGS) return [binding: name] + (Map) args[0]
+    if (name == 'input') { // the step form: waits inside the stage, holding its agent
+      def input = args[0] instanceof Map ? (Map) args[0] : [message: args[0]]
+      build.events << [kind: 'input', stage: stageName, node: node, input: input, options: [], post: post]
+      return null
+    }
+    def arg = args
+    if (name == 'sh') arg = args[0] instanceof Map ? args[0].script : args[0]
+    if (name == 'withCredentials') arg = args[0].collect { it.credentialsId }
+    build.events << [kind: 'step', stage: stageName, node: node, name: name, arg: arg, post: post]
+    if (args && args[-1] instanceof Closure) DeclarativeStub.evaluate((Closure) args[-1], this)
+    name == 'sh' && args[0] instanceof Map && args[0].returnStdout ? '' : null
+  }
+
+  def getEnv() { build.env }
+  def getCurrentBuild() { [currentResult: 'SUCCESS', result: 'SUCCESS', number: 1] }
+  def propertyMissing(String name) { build.env.containsKey(name) ? build.env[name] : "\${$name}" }
+}

@@ -1,0 +1,226 @@
+// Runs the Jenkinsfile through DeclarativeStub as Jenkins would for main, a feature branch and a pull request,
+// and checks what a user relies on. Usage: groovy JenkinsfileTest.groovy REPO_ROOT
+// (JENKINSFILE=path tests another file, e.g. a deliberately broken copy).
+import groovy.json.JsonSlurper
+import java.util.concurrent.ConcurrentHashMap
+
+File root = new File(args ? args[0] : '.').canonicalFile
+File jenkinsfile = new File(System.getenv('JENKINSFILE') ?: new File(root, 'Jenkinsfile').path)
+def DeclarativeStub = new GroovyClassLoader(getClass().classLoader).parseClass(new File(root, 'tools/jenkins/DeclarativeStub.groovy'))
+
+int passed = 0, failed = 0
+def check = { String behaviour, Closure<List<String>> problems ->
+  List<String> found
+  try { found = problems() ?: [] } catch (Throwable e) { found = ["the check itself failed: $e".toString()] }
+  if (found) {
+    failed++
+    println "FAIL  $behaviour"
+    found.each { println "        - $it" }
+  } else {
+    passed++
+    println "ok    $behaviour"
+  }
+}
+
+def model = DeclarativeStub.load(jenkinsfile)
+def onMain = DeclarativeStub.run(model, [BRANCH_NAME: 'main'])
+def feature = DeclarativeStub.run(model, [BRANCH_NAME: 'feature/login'])
+def pr = DeclarativeStub.run(model, [BRANCH_NAME: 'PR-42', CHANGE_ID: '42', CHANGE_TARGET: 'main', CHANGE_BRANCH: 'feature/login'])
+def mainWithSonar = DeclarativeStub.run(model, [BRANCH_NAME: 'main', SONARQUBE_ENABLED: 'true'])
+def allBuilds = [main: onMain, 'feature branch': feature, 'pull request': pr, 'main with SonarQube': mainWithSonar]
+
+// What the checks mean by deploy and prod.
+def sh = { Map e -> e.kind == 'step' && e.name == 'sh' }
+def deploys = { Map e -> sh(e) && e.arg =~ /tools\/ci\/(deploy|push-image|smoke-test)\.sh|terraform\b.*\b(apply|plan)\b|kubectl\s+(apply|delete)|helm\s+(install|upgrade)/ }
+def prodStep = { Map e ->
+  (deploys(e) && e.arg =~ /\bprod\b/) || (e.kind == 'step' && e.name == 'withCredentials' && e.arg.any { it =~ /prod/ })
+}
+def prodStage = { Map e -> e.kind in ['stage', 'agent', 'input'] && e.stage =~ /(?i)\bprod\b/ }
+def readOnly = { Map e -> !sh(e) || (e.arg =~ /\bplan\b/ && !(e.arg =~ /\bapply\b/)) }
+def commands = { List<Map> events -> events.findAll(sh)*.arg }
+def firstIndex = { List<Map> events, Closure match -> events.findIndexOf(match) }
+def describe = { Map e -> "${e.stage}: ${e.kind == 'step' ? "${e.name} ${e.arg}" : e.kind}".toString() }
+
+check('pipeline: agent none at the top; options timestamps, buildDiscarder, disableConcurrentBuilds, timeout') {
+  def names = model.options*.name
+  def problems = ['timestamps', 'buildDiscarder', 'disableConcurrentBuilds', 'timeout'].findAll { !(it in names) }.collect { "options has no $it()".toString() }
+  if (model.agent != 'none') problems << "top-level agent is '${model.agent}', expected none".toString()
+  problems
+}
+
+check('every step that needs a workspace runs on an agent, in every build') {
+  allBuilds.collectMany { build, events ->
+    events.findAll { it.kind == 'step' && it.name in ['sh', 'archiveArtifacts', 'stash', 'unstash', 'cleanWs', 'dir', 'junit'] && it.node == null }
+      .collect { "$build: ${describe(it)} runs with no agent".toString() }
+  }
+}
+
+check('every stage that takes an agent cleans its workspace in post') {
+  onMain.findAll { it.kind == 'agent' }*.stage.findAll { stage ->
+    !onMain.any { it.stage == stage && it.name == 'cleanWs' && it.post }
+  }.collect { "stage '$it' has no post { cleanup { cleanWs() } }".toString() }
+}
+
+check('pull request: installs, lints and tests, runs policy checks, synthesizes both envs, builds the image') {
+  def ran = commands(pr)
+  ['npm ci', 'nx run-many -t lint test', 'nx run terraform:lint', 'nx run api:hadolint', 'nx run k8s-manifests:helm-lint',
+   'nx run k8s-manifests:synth --env=dev', 'nx run k8s-manifests:synth --env=prod', 'tools/ci/build-image.sh'].findAll { want ->
+    !ran.any { it.contains(want) }
+  }.collect { "no sh step runs '$it'".toString() }
+}
+
+check('pull request: CI only: binds no credential, pushes and deploys nothing, never asks for approval') {
+  pr.findAll { (it.kind == 'step' && it.name == 'withCredentials') || deploys(it) || it.kind == 'input' || prodStep(it) || prodStage(it) }
+    .collect { describe(it) }
+}
+
+check('feature branch: pushes the image, deploys dev, then smoke-tests dev') {
+  def push = firstIndex(feature) { sh(it) && it.arg.contains('push-image.sh') }
+  def deploy = firstIndex(feature) { deploys(it) && it.arg =~ /\bdev\b/ && it.arg =~ /apply/ }
+  def smoke = firstIndex(feature) { sh(it) && it.arg =~ /smoke-test\.sh\s+dev\b/ }
+  def problems = []
+  if (push < 0) problems << 'the image is never pushed'
+  if (deploy < 0) problems << 'dev is never deployed (apply with env dev)'
+  if (smoke < 0) problems << 'dev is never smoke-tested'
+  if (!problems && !(push < deploy && deploy < smoke)) problems << 'the order is not push, deploy dev, smoke test dev'
+  problems
+}
+
+check('feature branch: never runs a prod stage or step, never asks for approval') {
+  feature.findAll { prodStep(it) || prodStage(it) || it.kind == 'input' }.collect { describe(it) }
+}
+
+check('main: dev is deployed and smoke-tested before anything touches prod') {
+  def smokeDev = firstIndex(onMain) { sh(it) && it.arg =~ /smoke-test\.sh\s+dev\b/ }
+  def firstProd = firstIndex(onMain) { prodStep(it) }
+  if (smokeDev < 0) return ['dev is never smoke-tested on main']
+  if (firstProd < 0) return ['onMain never reaches prod']
+  smokeDev < firstProd ? [] : ["prod is touched (${describe(onMain[firstProd])}) before dev is smoke-tested".toString()]
+}
+
+check('main: the approval comes before any step that changes prod; the prod plan before it is archived for review') {
+  def inputs = onMain.findAll { it.kind == 'input' }
+  if (inputs.size() != 1) return ["expected one approval input on main, found ${inputs.size()}".toString()]
+  int input = onMain.indexOf(inputs[0])
+  def problems = onMain.take(input).findAll { prodStep(it) && !readOnly(it) }.collect { "before the approval: ${describe(it)}".toString() }
+  def plan = onMain.take(input).find { prodStep(it) && sh(it) && readOnly(it) }
+  def planFile = plan ? (plan.arg =~ /(\S+\.tfplan)\b/).with { it.find() ? it.group(1) : null } : null
+  if (!planFile) problems << 'no prod plan (saved to a .tfplan file) before the approval'
+  else {
+    if (!onMain.take(input).any { it.name == 'archiveArtifacts' && it.arg.toString().contains(planFile) })
+      problems << "the plan $planFile is not archived before the approval".toString()
+    if (!onMain.drop(input).any { prodStep(it) && !readOnly(it) && it.arg.contains(planFile) })
+      problems << "no step after the approval applies the saved plan $planFile".toString()
+  }
+  problems
+}
+
+check('main: the approval holds no executor, is limited to release-approvers, and times out') {
+  def input = onMain.find { it.kind == 'input' }
+  if (!input) return ['onMain has no approval input']
+  def problems = []
+  if (input.node != null) problems << "stage '${input.stage}' waits for approval while holding agent '${input.node}'".toString()
+  if (input.input.submitter != 'release-approvers') problems << "submitter is '${input.input.submitter}', expected release-approvers".toString()
+  if (!input.input.message) problems << 'the input has no message'
+  if (!input.options.any { it.name == 'timeout' }) problems << "stage '${input.stage}' has no options { timeout(...) }".toString()
+  problems
+}
+
+check('main: a milestone before the approval and one after it, so a newer build supersedes an older one') {
+  int input = onMain.findIndexOf { it.kind == 'input' }
+  def milestones = onMain.findIndexValues { it.name == 'milestone' }
+  def problems = []
+  if (!milestones.any { it < input }) problems << 'no milestone before the approval'
+  if (!milestones.any { it > input }) problems << 'no milestone after the approval'
+  problems
+}
+
+check('SonarQube: skipped with a message by default; with SONARQUBE_ENABLED=true it analyses and waits for the quality gate') {
+  def problems = []
+  if (onMain.any { it.name == 'withSonarQubeEnv' }) problems << 'withSonarQubeEnv runs although SONARQUBE_ENABLED is unset'
+  if (!onMain.any { it.name == 'echo' && it.arg.toString() =~ /(?i)sonarqube/ }) problems << 'no message says SonarQube was skipped'
+  def scan = mainWithSonar.findIndexOf { it.name == 'withSonarQubeEnv' && it.arg[0] == 'sonarqube' }
+  def gate = mainWithSonar.findIndexOf { it.name == 'waitForQualityGate' && it.arg[0]?.abortPipeline == true }
+  if (scan < 0) problems << "SONARQUBE_ENABLED=true: no withSonarQubeEnv('sonarqube')"
+  if (gate < scan || gate < 0) problems << 'SONARQUBE_ENABLED=true: no waitForQualityGate abortPipeline: true after the analysis'
+  problems
+}
+
+check('the synthesized charts of both environments are archived') {
+  onMain.any { it.name == 'archiveArtifacts' && it.arg.toString().contains('dist/k8s-manifests/**') } ? [] :
+    ["no archiveArtifacts 'dist/k8s-manifests/**'"]
+}
+
+// Everything any build runs, with the scripts it calls.
+List<String> allCommands = allBuilds.values().collectMany { commands(it) }.unique()
+def scriptPaths = { String command ->
+  command.split(/[\s;|&()]+/).findAll { it =~ /^(\.\/)?[\w.-]+(\/[\w.-]+)+$/ && (it =~ /\.(sh|py|mjs|js)$/ || it.startsWith('tools/')) }
+    .collect { it.replaceFirst(/^\.\//, '') }
+}
+Map<String, String> scripts = [:] // path -> the command that calls it
+allCommands.each { command -> scriptPaths(command).each { scripts.putIfAbsent(it, command) } }
+
+check('every script a stage calls exists and is executable') {
+  scripts.collect { path, command ->
+    def file = new File(root, path)
+    if (!file.isFile()) return "$path (in: $command) does not exist".toString()
+    if (command.trim().split(/\s+/)[0].replaceFirst(/^\.\//, '') == path && !file.canExecute()) return "$path is not executable (chmod +x)".toString()
+    null
+  }.findAll()
+}
+
+// Nx calls, in the commands and in the scripts they run: [project: 'api' or null for run-many, target: 'lint', from: '...'].
+def nxCalls = { String text, String from ->
+  text.readLines().collectMany { line ->
+    def words = line.split(/[\s;|&()"']+/).findAll()
+    def calls = []
+    words.eachWithIndex { word, i ->
+      if (word != 'nx' || i + 1 >= words.size()) return
+      if (words[i + 1] == 'run' && i + 2 < words.size() && words[i + 2] =~ /^[\w@\/.-]+:[\w-]+/) {
+        def (project, target) = words[i + 2].split(':')
+        calls << [project: project, target: target, from: from]
+      }
+      if (words[i + 1] == 'run-many') {
+        int t = words.findIndexOf(i) { it in ['-t', '--target', '--targets'] }
+        if (t > 0) words.drop(t + 1).takeWhile { !it.startsWith('-') }.collectMany { it.split(',').toList() }.each {
+          calls << [project: null, target: it, from: from]
+        }
+      }
+    }
+    calls
+  }
+}
+def calls = allCommands.collectMany { nxCalls(it, "Jenkinsfile: $it") } +
+  scripts.keySet().findAll { new File(root, it).isFile() }.collectMany { nxCalls(new File(root, it).text, it) }
+
+def nx = { List<String> nxArgs ->
+  def process = new ProcessBuilder(['npx', 'nx'] + nxArgs).directory(root)
+  process.environment().putAll([NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', FORCE_COLOR: '0'])
+  def out = new StringBuilder(), err = new StringBuilder()
+  def p = process.start()
+  p.waitForProcessOutput(out, err)
+  [status: p.exitValue(), out: out.toString(), err: err.toString()]
+}
+
+check('every Nx target a stage or its scripts call exists (npx nx show project <p> --json)') {
+  def listed = nx(['show', 'projects', '--json'])
+  if (listed.status != 0) return ["npx nx show projects failed: ${listed.err.trim()}".toString()]
+  List<String> projects = new JsonSlurper().parseText(listed.out)
+  Map<String, Set<String>> targets = new ConcurrentHashMap()
+  projects.collect { project ->
+    Thread.start {
+      def shown = nx(['show', 'project', project, '--json'])
+      targets[project] = shown.status == 0 ? (new JsonSlurper().parseText(shown.out).targets ?: [:]).keySet() : [] as Set
+    }
+  }*.join()
+  calls.unique { [it.project, it.target] }.collect { call ->
+    if (call.project == null) {
+      return targets.values().any { call.target in it } ? null : "no project has target '${call.target}' (run-many, from ${call.from})".toString()
+    }
+    if (!(call.project in projects)) return "${call.project}:${call.target}: project '${call.project}' does not exist (from ${call.from})".toString()
+    call.target in targets[call.project] ? null : "${call.project}:${call.target}: no such target (from ${call.from})".toString()
+  }.findAll()
+}
+
+println "$passed passed, $failed failed"
+System.exit(failed ? 1 : 0)

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Runs tools/ci scripts in a throwaway copy of the repo, with fake kubectl, curl and terraform on PATH that play
+# a cluster and record what they were asked. Prints ok/FAIL per behaviour and "N passed, N failed".
+set -uo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+sandbox=$(mktemp -d)
+trap 'rm -rf "$sandbox"' EXIT
+
+# A minimal repo: the scripts, the app version, a synthesized contract per env, one commit for the image tag.
+repo=$sandbox/repo
+mkdir -p "$repo/tools" "$repo/apps/api" "$repo/terraform" "$sandbox/bin"
+cp -r "$ROOT/tools/ci" "$repo/tools/ci"
+echo '{"version": "1.2.3"}' >"$repo/apps/api/package.json"
+for env in dev prod; do
+  mkdir -p "$repo/dist/k8s-manifests/$env"
+  echo "{\"namespace\": \"shipyard-$env\", \"service_name\": \"api\", \"secret_name\": \"api-secrets\",
+    \"secret_keys\": [\"DB_PASSWORD\", \"SECRET_KEY\"]}" >"$repo/dist/k8s-manifests/$env/contract.json"
+done
+git -C "$repo" init -q && git -C "$repo" add -A && git -C "$repo" -c user.name=t -c user.email=t@t commit -qm t
+commit=$(git -C "$repo" rev-parse --short=8 HEAD)
+echo 'apiVersion: v1' >"$sandbox/kubeconfig"
+
+cat >"$sandbox/bin/kubectl" <<'FAKE'
+#!/usr/bin/env bash
+echo "kubectl $*" >>"$FAKE_LOG"
+case "$*" in
+  *"config current-context"*) echo fake-context ;;
+  *"get service"*) echo 80 ;;
+  *port-forward*) echo "Forwarding from 127.0.0.1:41234 -> 3000"; exec sleep 30 ;;
+  *"get secret"*) all="$*"; key=${all##*.data.}; key=${key%\}}; var=FAKE_SECRET_$key; printf '%s' "${!var}" | base64 ;;
+esac
+FAKE
+cat >"$sandbox/bin/curl" <<'FAKE'
+#!/usr/bin/env bash
+echo "curl $*" >>"$FAKE_LOG"
+out=""
+while [[ $# -gt 0 ]]; do case $1 in -o) out=$2; shift 2 ;; *) url=$1; shift ;; esac; done
+case $url in
+  */readyz) echo -n "$FAKE_READYZ" ;;
+  */config) echo "$FAKE_CONFIG" >"$out" ;;
+esac
+FAKE
+cat >"$sandbox/bin/terraform" <<'FAKE'
+#!/usr/bin/env bash
+echo "terraform $*" >>"$FAKE_LOG"
+dir=.; kubeconfig=""
+for arg; do
+  case $arg in -chdir=*) dir=${arg#-chdir=} ;; -out=*) touch "${arg#-out=}" ;; kubeconfig_path=*) kubeconfig=${arg#*=} ;; esac
+done
+[[ -z $kubeconfig || -e $dir/$kubeconfig ]] || { echo "fake terraform: $dir/$kubeconfig does not exist" >&2; exit 1; }
+[[ " $* " == *" show "* ]] && echo "Plan: 3 to add, 0 to change, 0 to destroy."
+[[ ! -e $dir/backend_override.tf ]] || echo "terraform: backend_override.tf present" >>"$FAKE_LOG"
+exit 0
+FAKE
+chmod +x "$sandbox/bin"/*
+
+export PATH="$sandbox/bin:$PATH" FAKE_LOG=$sandbox/calls.log KUBECONFIG=$sandbox/kubeconfig SMOKE_READY_TIMEOUT=1
+export FAKE_SECRET_DB_PASSWORD='pa$$w0rd-"quoted"' FAKE_SECRET_SECRET_KEY='0123456789abcdef-key' FAKE_READYZ=200
+export FAKE_CONFIG='{"DB_PASSWORD":{"set":true},"SECRET_KEY":{"set":true}}'
+unset JENKINS_URL TF_BACKEND_CONFIG KUBE_CONTEXT ECR_REPOSITORY
+
+passed=0 failed=0
+out=$sandbox/out
+# expect NAME STATUS(0|fail) COMMAND...: runs COMMAND in the repo copy, output in $out, calls in $FAKE_LOG.
+expect() {
+  local name=$1 want=$2 status; shift 2
+  : >"$FAKE_LOG"
+  (cd "$repo" && "$@") >"$out" 2>&1
+  status=$?
+  if [[ $want == 0 && $status -ne 0 ]] || [[ $want == fail && $status -eq 0 ]]; then
+    fail "$name: exit $status"; sed 's/^/          | /' "$out"; return 1
+  fi
+}
+ok() { passed=$((passed + 1)); echo "ok    $1"; }
+fail() { failed=$((failed + 1)); echo "FAIL  $1"; }
+has() { grep -qF -- "$2" "$1"; }
+
+name='smoke-test: passes when /readyz is 200 and /config shows secrets only as set'
+expect "$name" 0 tools/ci/smoke-test.sh dev && { has "$out" 'dev passed' && ok "$name" || fail "$name: no pass message"; }
+
+name='smoke-test: fails, naming the key, when /config returns a secret value (JSON-escaped); never prints the value'
+FAKE_CONFIG='{"DB_PASSWORD":"pa$$w0rd-\"quoted\""}' expect "$name" fail tools/ci/smoke-test.sh dev &&
+  { has "$out" 'value of secret DB_PASSWORD' && ! has "$out" 'w0rd' && ok "$name" || fail "$name: $(cat "$out")"; }
+
+name='smoke-test: fails when /config returns a secret value as is'
+FAKE_CONFIG='{"debug":"key=0123456789abcdef-key"}' expect "$name" fail tools/ci/smoke-test.sh dev &&
+  { has "$out" 'value of secret SECRET_KEY' && ok "$name" || fail "$name: $(cat "$out")"; }
+
+name='smoke-test: fails when /readyz is not 200'
+FAKE_READYZ=503 expect "$name" fail tools/ci/smoke-test.sh dev &&
+  { has "$out" 'answered 503' && ok "$name" || fail "$name: $(cat "$out")"; }
+
+name='deploy: apply dev runs terraform apply -auto-approve -var env=dev -var image_tag=<version>-<commit>'
+expect "$name" 0 tools/ci/deploy.sh apply dev &&
+  { has "$FAKE_LOG" "terraform -chdir=terraform apply -input=false -lock-timeout=5m -auto-approve -var env=dev -var image_tag=1.2.3-$commit" &&
+    ok "$name" || fail "$name: $(cat "$FAKE_LOG")"; }
+
+name='deploy: with ECR_REPOSITORY, deploys the image from that repository'
+ECR_REPOSITORY=123456789012.dkr.ecr.eu-west-1.amazonaws.com/shipyard/api expect "$name" 0 tools/ci/deploy.sh apply dev &&
+  { has "$FAKE_LOG" "-var image_repository=123456789012.dkr.ecr.eu-west-1.amazonaws.com/shipyard/api" &&
+    ok "$name" || fail "$name: $(cat "$FAKE_LOG")"; }
+
+name='deploy: plan prod saves the plan and its readable form; apply-plan applies exactly that file'
+expect "$name" 0 tools/ci/deploy.sh plan prod dist/terraform/prod.tfplan &&
+  expect "$name" 0 tools/ci/deploy.sh apply-plan prod dist/terraform/prod.tfplan &&
+  { has "$FAKE_LOG" "apply -input=false -lock-timeout=5m $repo/dist/terraform/prod.tfplan" && ! grep -q 'apply.*-var' "$FAKE_LOG" &&
+    has "$repo/dist/terraform/prod.tfplan.txt" 'Plan: 3 to add' && [[ ! -e $repo/terraform/.kubeconfig-prod ]] &&
+    ok "$name" || fail "$name: $(cat "$FAKE_LOG")"; }
+
+name='deploy: with TF_BACKEND_CONFIG, state goes to S3 under shipyard/<env>.tfstate; the override is removed after'
+echo 'bucket = "b"' >"$sandbox/backend.hcl"
+TF_BACKEND_CONFIG=$sandbox/backend.hcl expect "$name" 0 tools/ci/deploy.sh apply dev &&
+  { has "$FAKE_LOG" "-backend-config=key=shipyard/dev.tfstate" && has "$FAKE_LOG" 'backend_override.tf present' &&
+    [[ ! -e $repo/terraform/backend_override.tf ]] && ok "$name" || fail "$name: $(cat "$FAKE_LOG")"; }
+
+name='deploy: under Jenkins without TF_BACKEND_CONFIG, refuses before terraform runs'
+JENKINS_URL=http://jenkins expect "$name" fail tools/ci/deploy.sh apply dev &&
+  { has "$out" 'shipyard-tf-backend' && ! has "$FAKE_LOG" terraform && ok "$name" || fail "$name: $(cat "$out")"; }
+
+name='deploy: an unknown environment is refused, naming dev and prod'
+expect "$name" fail tools/ci/deploy.sh apply qa && { has "$out" 'expected dev or prod' && ok "$name" || fail "$name: $(cat "$out")"; }
+
+name='image-tag: <apps/api version>-<short commit>'
+expect "$name" 0 tools/ci/image-tag.sh && { [[ $(cat "$out") == "1.2.3-$commit" ]] && ok "$name" || fail "$name: $(cat "$out")"; }
+
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]
