@@ -1,7 +1,8 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { LoadedRuntimeConfig } from '@shipyard/config';
-import type { Logger } from 'pino';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Bindings, Logger } from 'pino';
 import { AppModule } from './app.module';
 import { AccessLogController } from './http/access-log';
 import { registerRequestHooks, requestIdFor } from './http/request-hooks';
@@ -18,6 +19,9 @@ export async function createApp(
     loggerInstance: logger,
     logController: new AccessLogController(),
     genReqId: requestIdFor,
+    // Fastify hands each request's child logger the route's level, making pino rebuild its level
+    // methods per request; no route sets its own level, so the child inherits the parent's.
+    childLoggerFactory: (parent: FastifyBaseLogger, bindings: Bindings) => parent.child(bindings),
     bodyLimit: 64 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
   });
