@@ -16,14 +16,17 @@ export default [
           enforceBuildableLibDependency: true,
           allow: ['^.*/eslint(\\.base)?\\.config\\.[cm]?[jt]s$'],
           // The arrows of ARCHITECTURE.md: the app and the manifests read libs/config;
-          // libs/config reads nothing of ours.
+          // libs/config reads nothing of ours; the infra tests (terraform, integration) read the libs.
           depConstraints: [
             { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:k8s', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: [] },
+            // Tests of the deployed whole read what they expect from the libraries, nothing else.
+            { sourceTag: 'scope:infra', onlyDependOnLibsWithTags: ['scope:shared', 'scope:k8s'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:util'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:util'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: [] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:util'] },
           ],
         },
       ],
