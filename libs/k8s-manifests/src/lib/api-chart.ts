@@ -6,7 +6,7 @@ import { type AppEnv, environments, runtimeSettingsFor, secretNames } from '@shi
 import { servicePort } from './contract';
 import { helm } from './helm-values';
 import { Monitoring } from './monitoring';
-import { appName, type DeployNames, deployNames } from './names';
+import { appName, type DeployNames, deployNames, probePaths } from './names';
 
 export interface ApiChartProps {
   readonly env: AppEnv;
@@ -129,17 +129,17 @@ export class ApiChart extends Chart {
               limit: Size.mebibytes(settings.resources.limits.memoryMebibytes),
             },
           },
-          startup: kplus.Probe.fromHttpGet('/healthz', {
+          startup: kplus.Probe.fromHttpGet(probePaths.liveness, {
             port,
             periodSeconds: Duration.seconds(1),
             failureThreshold: 30,
           }),
-          liveness: kplus.Probe.fromHttpGet('/healthz', {
+          liveness: kplus.Probe.fromHttpGet(probePaths.liveness, {
             port,
             periodSeconds: Duration.seconds(10),
             failureThreshold: 3,
           }),
-          readiness: kplus.Probe.fromHttpGet('/readyz', {
+          readiness: kplus.Probe.fromHttpGet(probePaths.readiness, {
             port,
             periodSeconds: Duration.seconds(2),
             failureThreshold: 1,

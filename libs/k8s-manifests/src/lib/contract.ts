@@ -1,7 +1,7 @@
 import { type AppEnv, environments, runtimeSettingsFor, secretNames } from '@shipyard/config';
 import { defaultImageRepository } from './helm-values';
 import { monitoringStackRelease } from './monitoring';
-import { appName, deployNames } from './names';
+import { appName, deployNames, probePaths } from './names';
 
 export const servicePort = 80;
 
@@ -23,6 +23,8 @@ export function deployContract(env: AppEnv, appVersion: string) {
     service_name: names.service,
     service_account_name: names.serviceAccount,
     container_port: Number(runtimeSettingsFor(env).PORT),
+    liveness_path: probePaths.liveness,
+    readiness_path: probePaths.readiness,
     service_port: servicePort,
     node_port: environments[env].nodePort,
     config_map_name: names.configMap,

@@ -18,3 +18,6 @@ export function deployNames(env: AppEnv) {
 }
 
 export type DeployNames = ReturnType<typeof deployNames>;
+
+/** Where the API answers liveness and readiness; the probes and the load balancer both use them. */
+export const probePaths = { liveness: '/healthz', readiness: '/readyz' } as const;
