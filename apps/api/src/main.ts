@@ -1,7 +1,7 @@
+import pino from 'pino';
 import { loadRuntimeConfig, RuntimeConfigError, secretNames } from '@shipyard/config';
 import { createApp, startApp } from './app/create-app';
 import { createLogger } from './app/logging/logger';
-import pino from 'pino';
 
 function loadOrExit() {
   try {
@@ -19,7 +19,11 @@ function loadOrExit() {
 async function bootstrap() {
   const loaded = loadOrExit();
   const { config, generatedSecrets } = loaded;
-  const logger = createLogger(config.LOG_LEVEL, [config.SECRET_KEY, config.DB_PASSWORD]);
+  // Every secret the schema declares is scrubbed from the logs, including ones added later.
+  const logger = createLogger(
+    config.LOG_LEVEL,
+    secretNames.map((name) => config[name]),
+  );
   for (const name of generatedSecrets) {
     logger.warn(
       { variable: name },
