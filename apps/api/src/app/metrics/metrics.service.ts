@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { durationBuckets, httpMetrics, unmatchedRoute } from '@shipyard/config';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
-type Recorder = { count: () => void; observe: (seconds: number) => void };
+const labelNames = ['method', 'route', 'status'] as const;
+type LabelName = (typeof labelNames)[number];
 
 @Injectable()
 export class MetricsService {
@@ -11,20 +12,23 @@ export class MetricsService {
   private readonly requests = new Counter({
     name: httpMetrics.requests,
     help: 'HTTP requests answered, by method, route template and status code.',
-    labelNames: ['method', 'route', 'status'] as const,
+    labelNames,
     registers: [this.registry],
   });
 
   private readonly duration = new Histogram({
     name: httpMetrics.duration,
     help: 'Time from request received to response sent, by method, route template and status code.',
-    labelNames: ['method', 'route', 'status'] as const,
+    labelNames,
     buckets: durationBuckets,
     registers: [this.registry],
   });
 
   /** Label children by "method route status": prom-client's label lookup is the costly part. */
-  private readonly recorders = new Map<string, Recorder>();
+  private readonly children = new Map<
+    string,
+    { requests: Counter.Internal; duration: Histogram.Internal<LabelName> }
+  >();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -33,15 +37,13 @@ export class MetricsService {
   /** `route` is the route template (bounded); never the raw URL. */
   record(method: string, route: string | undefined, status: number, seconds: number): void {
     const key = `${method} ${route} ${status}`;
-    let recorder = this.recorders.get(key);
-    if (!recorder) {
+    let child = this.children.get(key);
+    if (!child) {
       const labels = { method, route: route ?? unmatchedRoute, status: String(status) };
-      const counter = this.requests.labels(labels);
-      const histogram = this.duration.labels(labels);
-      recorder = { count: () => counter.inc(), observe: (s) => histogram.observe(s) };
-      this.recorders.set(key, recorder);
+      child = { requests: this.requests.labels(labels), duration: this.duration.labels(labels) };
+      this.children.set(key, child);
     }
-    recorder.count();
-    recorder.observe(seconds);
+    child.requests.inc();
+    child.duration.observe(seconds);
   }
 }
