@@ -2,7 +2,6 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import type { LoadedRuntimeConfig } from '@shipyard/config';
 import { HealthModule } from './health/health.module';
-import { InfoController } from './info/info.controller';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { LOADED_CONFIG } from './tokens';
@@ -24,7 +23,6 @@ export class AppModule {
         MetricsModule,
         HealthModule,
       ],
-      controllers: [InfoController],
       providers: [{ provide: LOADED_CONFIG, useValue: loaded }],
     };
   }

@@ -1,13 +1,16 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { LoadedRuntimeConfig } from '@shipyard/config';
-import type { FastifyBaseLogger } from 'fastify';
-import type { Bindings, Logger } from 'pino';
+import type { Logger } from 'pino';
 import { AppModule } from './app.module';
-import { AccessLogController } from './http/access-log';
-import { registerRequestHooks, requestIdFor } from './http/request-hooks';
+import { livenessResponse } from './health/liveness';
+import { serveFixedResponses } from './http/fixed-responses';
+import { requestIdFor } from './http/request-id';
+import { RequestObserver } from './http/request-observer';
+import { infoResponses } from './info/info-responses';
 import { LifecycleService } from './lifecycle/lifecycle.service';
 import { NestPinoLogger } from './logging/nest-logger';
+import { requestLoggerFactory } from './logging/request-logger';
 import { MetricsService } from './metrics/metrics.service';
 
 /** The HTTP application, configured but not yet listening; main.ts and the tests both use it. */
@@ -15,13 +18,12 @@ export async function createApp(
   loaded: LoadedRuntimeConfig,
   logger: Logger,
 ): Promise<NestFastifyApplication> {
+  const observer = new RequestObserver();
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
-    logController: new AccessLogController(),
+    logController: observer,
     genReqId: requestIdFor,
-    // Fastify hands each request's child logger the route's level, making pino rebuild its level
-    // methods per request; no route sets its own level, so the child inherits the parent's.
-    childLoggerFactory: (parent: FastifyBaseLogger, bindings: Bindings) => parent.child(bindings),
+    childLoggerFactory: requestLoggerFactory,
     bodyLimit: 64 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
   });
@@ -33,10 +35,8 @@ export async function createApp(
     },
   );
   const lifecycle = app.get(LifecycleService);
-  registerRequestHooks(app.getHttpAdapter().getInstance(), {
-    isDraining: () => lifecycle.draining,
-    metrics: app.get(MetricsService),
-  });
+  observer.connect({ isDraining: () => lifecycle.draining, metrics: app.get(MetricsService) });
+  serveFixedResponses(adapter.getInstance(), [...infoResponses(loaded), livenessResponse]);
   return app;
 }
 

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { httpMetrics } from '@shipyard/config';
@@ -11,15 +12,28 @@ const prometheusBinary = process.env['PROMETHEUS_BINARY'] ?? '/usr/bin/prometheu
 async function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined>,
-  timeoutMs = 20_000,
+  timeoutMs = 45_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const value = await probe().catch(() => undefined);
+    const value = await probe().catch((error: unknown) => {
+      // A probe that cannot succeed any more (the process died) ends the wait with its reason.
+      if (error instanceof Error && error.message.startsWith('Prometheus exited')) throw error;
+      return undefined;
+    });
     if (value !== undefined) return value;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
 }
 
 describe('a real Prometheus scraping /metrics', () => {
@@ -46,7 +60,7 @@ describe('a real Prometheus scraping /metrics', () => {
       join(workDir, 'prometheus.yml'),
       `global: { scrape_interval: 1s }\nscrape_configs:\n  - job_name: api\n    static_configs: [{ targets: ['${target}'] }]\n`,
     );
-    const port = 30000 + Math.floor(Math.random() * 20000);
+    const port = await freePort();
     prometheusUrl = `http://127.0.0.1:${port}`;
     prometheus = spawn(
       prometheusBinary,
@@ -55,12 +69,17 @@ describe('a real Prometheus scraping /metrics', () => {
         `--storage.tsdb.path=${join(workDir, 'data')}`,
         `--web.listen-address=127.0.0.1:${port}`,
       ],
-      { stdio: 'ignore' },
+      { stdio: ['ignore', 'ignore', 'pipe'] },
     );
-    await waitFor('Prometheus to be ready', async () =>
-      (await fetch(`${prometheusUrl}/-/ready`)).ok ? true : undefined,
-    );
-  }, 30_000);
+    let stderr = '';
+    prometheus.stderr?.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
+    await waitFor('Prometheus to be ready', async () => {
+      if (prometheus.exitCode !== null) {
+        throw new Error(`Prometheus exited with ${prometheus.exitCode}:\n${stderr}`);
+      }
+      return (await fetch(`${prometheusUrl}/-/ready`)).ok ? true : undefined;
+    });
+  }, 60_000);
 
   afterAll(async () => {
     prometheus?.kill();
@@ -72,7 +91,7 @@ describe('a real Prometheus scraping /metrics', () => {
     expect(
       await waitFor('up == 1', async () => ((await query('up{job="api"}')) === 1 ? 1 : undefined)),
     ).toBe(1);
-  }, 30_000);
+  }, 60_000);
 
   it('counts requests by route template, never by raw URL', async () => {
     const route = `${httpMetrics.requests}{job="api",route="/config",status="200"}`;
@@ -91,7 +110,7 @@ describe('a real Prometheus scraping /metrics', () => {
     expect(
       routes.data.some((value: string) => value.includes('probe') || value.includes('no/such')),
     ).toBe(false);
-  }, 30_000);
+  }, 60_000);
 
   it('records latency in a histogram Prometheus can take quantiles of', async () => {
     const p99 = await waitFor('a p99', () =>
@@ -101,5 +120,5 @@ describe('a real Prometheus scraping /metrics', () => {
     );
     expect(p99).toBeGreaterThan(0);
     expect(p99).toBeLessThan(1);
-  }, 30_000);
+  }, 60_000);
 });

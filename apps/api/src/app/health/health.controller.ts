@@ -1,8 +1,6 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { LifecycleService } from '../lifecycle/lifecycle.service';
-
-const LIVE = JSON.stringify({ status: 'ok', info: {}, error: {}, details: {} });
 
 @Controller()
 export class HealthController {
@@ -12,19 +10,7 @@ export class HealthController {
     private readonly lifecycle: LifecycleService,
   ) {}
 
-  /**
-   * Liveness: the process answers. No dependency is checked, so a slow database never restarts pods.
-   * Nothing to evaluate, so the body is Terminus' "ok" shape, fixed, without its per-call machinery
-   * (which tripled the cost of this route, probed by every kubelet).
-   */
-  @Get('healthz')
-  @Header('content-type', 'application/json; charset=utf-8')
-  @Header('cache-control', 'no-cache, no-store, must-revalidate')
-  liveness(): string {
-    return LIVE;
-  }
-
-  /** Readiness: started, and not shutting down. */
+  /** Readiness: started, and not shutting down. Liveness is a fixed response (liveness.ts). */
   @Get('readyz')
   @HealthCheck()
   readiness() {
