@@ -1,6 +1,10 @@
 const { NxAppWebpackPlugin } = require('@nx/webpack/app-plugin');
 const TerserPlugin = require('terser-webpack-plugin');
-const { ContextReplacementPlugin, IgnorePlugin } = require('webpack');
+const {
+  ContextReplacementPlugin,
+  IgnorePlugin,
+  NormalModuleReplacementPlugin,
+} = require('webpack');
 const { join } = require('path');
 
 // The inferred `build` target runs with NODE_ENV=production unless `--configuration=development` (serve).
@@ -61,7 +65,8 @@ class KeepNamesMinimizer {
           ecma: 2022,
           keep_classnames: true,
           keep_fnames: true,
-          format: { comments: false },
+          // ASCII only: V8 keeps a script's source in memory, at two bytes a character if any is not Latin-1.
+          format: { comments: false, ascii_only: true },
         },
       }),
     ];
@@ -77,6 +82,14 @@ module.exports = {
       message: /Critical dependency: the request of a dependency is an expression/,
     },
   ],
+  module: {
+    rules: [
+      {
+        test: /@nestjs[\\/]common[\\/]services[\\/](console-)?logger\.service\.js$/,
+        loader: join(__dirname, 'webpack/defer-intl-loader.cjs'),
+      },
+    ],
+  },
   output: {
     path: join(__dirname, '../../dist/apps/api'),
     clean: true,
@@ -104,6 +117,12 @@ module.exports = {
     // Terminus' checkPackages() does `require(`${module}`)`, which webpack turns into a context over
     // its own dist/utils folder (.d.ts and .map files included, which fail to parse): make it empty.
     new ContextReplacementPlugin(/@nestjs[\\/]terminus[\\/]dist[\\/]utils$/, /^$/),
+    // zod's CommonJS entry loads every translation of its error messages (40-odd languages, a quarter
+    // of its size) for the `z.locales` namespace; we use its default English messages only.
+    new NormalModuleReplacementPlugin(
+      /zod[\\/]v4[\\/]locales[\\/]index\.cjs$/,
+      join(__dirname, 'webpack/no-zod-locales.cjs'),
+    ),
     new IgnorePlugin({
       checkResource: (resource) => lazyPackages.has(packageOf(resource)) && !resolvable(resource),
     }),
