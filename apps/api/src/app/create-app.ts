@@ -18,7 +18,7 @@ export async function createApp(
   loaded: LoadedRuntimeConfig,
   logger: Logger,
 ): Promise<NestFastifyApplication> {
-  const observer = new RequestObserver();
+  const observer = new RequestObserver(logger.isLevelEnabled('debug'));
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     logController: observer,

@@ -12,9 +12,14 @@ export interface ObservedServices {
  *
  * On the way in: echo the request id; while draining, ask keep-alive clients to reconnect, so their
  * next request goes to a pod that stays. On the way out: metrics, and the access log (successes at
- * debug: at tens of thousands of requests a second an info line each would be most of the work).
+ * debug: at tens of thousands of requests a second an info line each would be most of the work;
+ * `logSuccesses` is whether debug is enabled, so that nothing is built for a line not written).
  */
 export class RequestObserver extends LogController {
+  constructor(private readonly logSuccesses: boolean) {
+    super();
+  }
+
   // Fastify needs its log controller before Nest has built the services it reports to; no request
   // arrives before they are connected (see createApp).
   private services?: ObservedServices;
@@ -45,7 +50,7 @@ export class RequestObserver extends LogController {
       reply.log.warn(entry(request, reply), 'request refused: not ready');
     } else if (error || statusCode >= 500) {
       reply.log.error({ ...entry(request, reply), err: error ?? undefined }, 'request failed');
-    } else {
+    } else if (this.logSuccesses) {
       reply.log.debug(entry(request, reply), 'request completed');
     }
   }
