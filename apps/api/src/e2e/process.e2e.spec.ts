@@ -1,8 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Agent, get as httpGet } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { freePort } from './free-port';
 
 /** The production bundle, exactly what the image runs (built by `nx build api` before the tests). */
 const bundle = join(__dirname, '../../../../dist/apps/api/main.js');
@@ -24,15 +24,6 @@ function launch(env: Record<string, string>) {
     child.on('exit', (code) => resolve({ code, output })),
   );
   return { child, exited, output: () => output };
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 function status(url: string, agent?: Agent): Promise<number> {

@@ -1,10 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { httpMetrics } from '@shipyard/config';
 import { startTestServer, type TestServer } from './test-server';
+import { freePort } from './free-port';
 
 /** Debian's Prometheus (installed by tools/toolchain/ensure.sh apt). */
 const prometheusBinary = process.env['PROMETHEUS_BINARY'] ?? '/usr/bin/prometheus';
@@ -25,15 +25,6 @@ async function waitFor<T>(
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`timed out waiting for ${what}`);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
 }
 
 describe('a real Prometheus scraping /metrics', () => {
