@@ -4,7 +4,6 @@ import type { LoadedRuntimeConfig } from '@shipyard/config';
 import { HealthModule } from './health/health.module';
 import { LifecycleModule } from './lifecycle/lifecycle.module';
 import { MetricsModule } from './metrics/metrics.module';
-import { LOADED_CONFIG } from './tokens';
 
 @Module({})
 export class AppModule {
@@ -23,7 +22,6 @@ export class AppModule {
         MetricsModule,
         HealthModule,
       ],
-      providers: [{ provide: LOADED_CONFIG, useValue: loaded }],
     };
   }
 }

@@ -35,7 +35,10 @@ export async function createApp(
     },
   );
   const lifecycle = app.get(LifecycleService);
-  observer.connect({ isDraining: () => lifecycle.draining, metrics: app.get(MetricsService) });
+  observer.connect({
+    isDraining: () => lifecycle.draining,
+    metrics: app.get(MetricsService).requests,
+  });
   serveFixedResponses(adapter.getInstance(), [...infoResponses(loaded), livenessResponse]);
   return app;
 }

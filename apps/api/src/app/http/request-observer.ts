@@ -1,9 +1,9 @@
 import { type FastifyReply, type FastifyRequest, LogController } from 'fastify';
-import type { MetricsService } from '../metrics/metrics.service';
+import type { RequestMetrics } from '../metrics/request-metrics';
 
 export interface ObservedServices {
   isDraining: () => boolean;
-  metrics: Pick<MetricsService, 'record'>;
+  metrics: Pick<RequestMetrics, 'record'>;
 }
 
 /**

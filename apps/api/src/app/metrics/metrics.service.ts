@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { durationBuckets, httpMetrics, unmatchedRoute } from '@shipyard/config';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { RequestMetrics } from './request-metrics';
 
@@ -7,18 +6,10 @@ import { RequestMetrics } from './request-metrics';
 export class MetricsService {
   readonly registry = new Registry();
 
-  private readonly requests = new RequestMetrics(this.registry, {
-    requestsName: httpMetrics.requests,
-    durationName: httpMetrics.duration,
-    buckets: durationBuckets,
-  });
+  /** Recorded for every request by RequestObserver. */
+  readonly requests = new RequestMetrics(this.registry);
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
-  }
-
-  /** `route` is the route template (bounded); never the raw URL. */
-  record(method: string, route: string | undefined, status: number, seconds: number): void {
-    this.requests.record(method, route ?? unmatchedRoute, status, seconds);
   }
 }

@@ -1,6 +1,6 @@
-import { durationBuckets } from '@shipyard/config';
+import { durationBuckets, httpMetrics } from '@shipyard/config';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { RequestMetrics } from './request-metrics';
+import { durationHelp, RequestMetrics, requestsHelp } from './request-metrics';
 
 const labelNames = ['method', 'route', 'status'] as const;
 
@@ -8,14 +8,14 @@ const labelNames = ['method', 'route', 'status'] as const;
 function reference(observations: [string, string, number, number][]) {
   const registry = new Registry();
   const requests = new Counter({
-    name: 'http_requests_total',
-    help: 'HTTP requests answered, by method, route template and status code.',
+    name: httpMetrics.requests,
+    help: requestsHelp,
     labelNames,
     registers: [registry],
   });
   const duration = new Histogram({
-    name: 'http_request_duration_seconds',
-    help: 'Time from request received to response sent, by method, route template and status code.',
+    name: httpMetrics.duration,
+    help: durationHelp,
     labelNames,
     buckets: durationBuckets,
     registers: [registry],
@@ -30,11 +30,7 @@ function reference(observations: [string, string, number, number][]) {
 
 function ours(observations: [string, string, number, number][]) {
   const registry = new Registry();
-  const metrics = new RequestMetrics(registry, {
-    requestsName: 'http_requests_total',
-    durationName: 'http_request_duration_seconds',
-    buckets: durationBuckets,
-  });
+  const metrics = new RequestMetrics(registry);
   for (const observation of observations) metrics.record(...observation);
   return registry;
 }

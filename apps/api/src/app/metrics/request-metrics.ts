@@ -1,3 +1,4 @@
+import { durationBuckets, httpMetrics, unmatchedRoute } from '@shipyard/config';
 import type { Metric, MetricValue, Registry } from 'prom-client';
 
 type Labels = { method: string; route: string; status: string };
@@ -10,12 +11,9 @@ interface Series {
   perBucket: number[];
 }
 
-export interface RequestMetricsOptions {
-  requestsName: string;
-  durationName: string;
-  /** Upper bounds in seconds, ascending. */
-  buckets: readonly number[];
-}
+export const requestsHelp = 'HTTP requests answered, by method, route template and status code.';
+export const durationHelp =
+  'Time from request received to response sent, by method, route template and status code.';
 
 /**
  * A request counter and a latency histogram by method, route and status, kept in plain numbers and
@@ -27,15 +25,12 @@ export interface RequestMetricsOptions {
 export class RequestMetrics {
   private readonly series = new Map<string, Series>();
 
-  constructor(
-    registry: Registry,
-    private readonly options: RequestMetricsOptions,
-  ) {
+  constructor(registry: Registry) {
     registry.registerMetric(
       collector({
-        name: options.requestsName,
+        name: httpMetrics.requests,
         type: 'counter',
-        help: 'HTTP requests answered, by method, route template and status code.',
+        help: requestsHelp,
         values: () =>
           [...this.series.values()].map(({ labels, count }) => ({ labels, value: count })),
         reset: () => this.series.clear(),
@@ -43,17 +38,21 @@ export class RequestMetrics {
     );
     registry.registerMetric(
       collector({
-        name: options.durationName,
+        name: httpMetrics.duration,
         type: 'histogram',
-        help: 'Time from request received to response sent, by method, route template and status code.',
+        help: durationHelp,
         values: () => [...this.series.values()].flatMap((series) => this.histogramValues(series)),
         reset: () => this.series.clear(),
       }),
     );
   }
 
-  /** `route` is the route template (bounded cardinality), never the raw URL. */
-  record(method: string, route: string, status: number, seconds: number): void {
+  /**
+   * `route` is the route template (bounded cardinality), never the raw URL; undefined for a request
+   * that matched no route.
+   */
+  record(method: string, template: string | undefined, status: number, seconds: number): void {
+    const route = template ?? unmatchedRoute;
     const key = `${method} ${route} ${status}`;
     let series = this.series.get(key);
     if (!series) {
@@ -61,22 +60,21 @@ export class RequestMetrics {
         labels: { method, route, status: String(status) },
         count: 0,
         sum: 0,
-        perBucket: new Array<number>(this.options.buckets.length + 1).fill(0),
+        perBucket: new Array<number>(durationBuckets.length + 1).fill(0),
       };
       this.series.set(key, series);
     }
-    const { buckets } = this.options;
     let bucket = 0;
-    while (bucket < buckets.length && seconds > buckets[bucket]) bucket += 1;
+    while (bucket < durationBuckets.length && seconds > durationBuckets[bucket]) bucket += 1;
     series.perBucket[bucket] += 1;
     series.count += 1;
     series.sum += seconds;
   }
 
   private histogramValues({ labels, count, sum, perBucket }: Series) {
-    const name = this.options.durationName;
+    const name = httpMetrics.duration;
     let cumulative = 0;
-    const values: (MetricValue<string> & { metricName: string })[] = this.options.buckets.map(
+    const values: (MetricValue<string> & { metricName: string })[] = durationBuckets.map(
       (le, i) => {
         cumulative += perBucket[i];
         return { metricName: `${name}_bucket`, labels: { le, ...labels }, value: cumulative };
