@@ -5,6 +5,8 @@ const {
   IgnorePlugin,
   NormalModuleReplacementPlugin,
 } = require('webpack');
+const { spawnSync } = require('child_process');
+const { readFileSync } = require('fs');
 const { join } = require('path');
 
 // The inferred `build` target runs with NODE_ENV=production unless `--configuration=development` (serve).
@@ -73,6 +75,47 @@ class KeepNamesMinimizer {
   }
 }
 
+const LAUNCHER = join(__dirname, 'launcher/main.cjs');
+
+/**
+ * Production only: the bundle is app.js and main.js is launcher/main.cjs, which runs it with V8's code
+ * cache. After each build this writes that cache by running `main.js --write-code-cache` with the Node.js
+ * that runs the build, so a build whose bundle cannot start fails here. The image writes its own cache
+ * with its own Node.js (Dockerfile).
+ */
+class CodeCacheLauncher {
+  apply(compiler) {
+    const { Compilation, WebpackError, sources } = compiler.webpack;
+    compiler.hooks.thisCompilation.tap(CodeCacheLauncher.name, (compilation) => {
+      compilation.hooks.processAssets.tap(
+        // After minification, which leaves the launcher alone this way.
+        { name: CodeCacheLauncher.name, stage: Compilation.PROCESS_ASSETS_STAGE_SUMMARIZE },
+        () => {
+          compilation.renameAsset('main.js', 'app.js');
+          compilation.fileDependencies.add(LAUNCHER);
+          compilation.emitAsset('main.js', new sources.RawSource(readFileSync(LAUNCHER, 'utf8')));
+        },
+      );
+    });
+    compiler.hooks.afterEmit.tap(CodeCacheLauncher.name, (compilation) => {
+      if (compilation.errors.length > 0) return;
+      const main = join(compiler.outputPath, 'main.js');
+      const run = spawnSync(process.execPath, [main, '--write-code-cache'], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      if (run.status !== 0) {
+        compilation.errors.push(
+          new WebpackError(
+            `\`node ${main} --write-code-cache\` failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}): ` +
+              `the bundle does not start.\n${run.stdout}${run.stderr}`,
+          ),
+        );
+      }
+    });
+  }
+}
+
 module.exports = {
   // Known `require(variable)` sites of the lazy loaders above: they become empty contexts (a call throws
   // MODULE_NOT_FOUND, which the callers catch), so webpack's "Critical dependency" warning about them is noise.
@@ -104,8 +147,9 @@ module.exports = {
       main: './src/main.ts',
       tsConfig: './tsconfig.app.json',
       outputHashing: 'none',
-      // Production: one self-contained main.js (every node_module bundled, so the image needs no
-      // node_modules), minified, without source maps, plus the third-party licence notices it carries.
+      // Production: one self-contained app.js (every node_module bundled, so the image needs no
+      // node_modules), minified, without source maps, plus the third-party licence notices it carries;
+      // main.js runs it (CodeCacheLauncher above).
       // Development (`nx serve`): dependencies stay external and source maps on, for fast rebuilds.
       externalDependencies: production ? 'none' : 'all',
       optimization: production,
@@ -113,7 +157,7 @@ module.exports = {
       extractLicenses: production,
       generatePackageJson: true,
     }),
-    ...(production ? [new KeepNamesMinimizer()] : []),
+    ...(production ? [new KeepNamesMinimizer(), new CodeCacheLauncher()] : []),
     // Terminus' checkPackages() does `require(`${module}`)`, which webpack turns into a context over
     // its own dist/utils folder (.d.ts and .map files included, which fail to parse): make it empty.
     new ContextReplacementPlugin(/@nestjs[\\/]terminus[\\/]dist[\\/]utils$/, /^$/),

@@ -455,7 +455,14 @@ async function synth() {
     direct.push({ ok: r.code === 0, s: round(r.ms / 1000, 2) });
   }
   direct.sort((a, b) => a.s - b.s);
-  return { available: true, direct: direct[1], cold, cached, perEnvCold: { dev, prod }, nxStartupS };
+  return {
+    available: true,
+    direct: direct[1],
+    cold,
+    cached,
+    perEnvCold: { dev, prod },
+    nxStartupS,
+  };
 }
 
 function artifact() {
@@ -464,6 +471,11 @@ function artifact() {
     dir: relative(REPO, dir),
     bytes: du(dir),
     mainJsBytes: lstatSync(API_BUNDLE).size,
+    // The bundle and V8's code cache for it, run by main.js (apps/api/launcher/main.cjs).
+    appJsBytes: existsSync(join(dir, 'app.js')) ? lstatSync(join(dir, 'app.js')).size : null,
+    codeCacheBytes: existsSync(join(dir, 'app.js.cache'))
+      ? lstatSync(join(dir, 'app.js.cache')).size
+      : null,
   };
   for (const sub of ['node_modules', 'workspace_modules']) {
     const p = join(dir, sub);
@@ -698,12 +710,14 @@ function report(r) {
     );
   }
   const a = r.artifact;
+  const kB = (bytes) => (bytes === null ? 'missing' : `${(bytes / 1e3).toFixed(0)} kB`);
   const nm =
     a.node_modulesBytes !== undefined
       ? `pruned node_modules ${(a.node_modulesBytes / 1e6).toFixed(2)} MB`
       : `no pruned node_modules in ${a.dir} (${a.declaredDependencies ?? '?'} dependencies declared in its package.json)`;
   lines.push(
-    `artifact ${a.dir}           ${(a.bytes / 1e6).toFixed(2)} MB total (main.js ${(a.mainJsBytes / 1e3).toFixed(0)} kB); ${nm}`,
+    `artifact ${a.dir}           ${(a.bytes / 1e6).toFixed(2)} MB total (main.js ${(a.mainJsBytes / 1e3).toFixed(0)} kB, app.js ${kB(a.appJsBytes)}, ` +
+      `code cache ${kB(a.codeCacheBytes)}); ${nm}`,
   );
   lines.push(
     `build api (production)         ${r.build ? `${(r.build.ms / 1000).toFixed(1)} s${r.build.fromCache ? ' (Nx cache)' : ''}` : 'skipped'}`,

@@ -4,9 +4,11 @@
 # 65532 (the image's USER), as PID 1 of its own PID namespace (like a container without an init), on a
 # read-only root filesystem where only a fresh tmpfs on /tmp is writable (the chart's readOnlyRootFilesystem
 # plus an emptyDir on /tmp). It serves /, /config (no secret value) and /readyz over real HTTP, and exits 0 on
-# SIGTERM. Any write outside /tmp makes the app fail, and so this test.
+# SIGTERM. Any write outside /tmp makes the app fail, and so this test. Like the image, it writes V8's code cache
+# with the node that runs the app before starting it, and checks that the app starts with it.
 #
-#   tools/image/artifact-test.sh [BUNDLE]      BUNDLE defaults to dist/apps/api/main.js (nx run api:test-artifact)
+#   tools/image/artifact-test.sh [BUNDLE]      BUNDLE defaults to dist/apps/api/main.js (nx run api:test-artifact);
+#                                              app.js beside it is staged too
 #   NODE_BIN=/path/to/node tools/image/artifact-test.sh     to run it with another node (e.g. the image's major)
 #
 # Needs bubblewrap (installed with apt-get when absent and run as root), curl, and user namespaces. As root it
@@ -29,6 +31,8 @@ fail() { failed=$((failed + 1)); say "FAIL - $*"; }
 die() { say "ERROR: $*" >&2; exit 1; }
 
 [[ -s $BUNDLE ]] || die "$BUNDLE is missing: run \`npx nx build api\` first"
+APP_JS=$(dirname "$BUNDLE")/app.js
+[[ -s $APP_JS ]] || die "$APP_JS is missing: run \`npx nx build api\` first"
 command -v curl >/dev/null || die "curl is not on PATH"
 
 # --- bubblewrap -------------------------------------------------------------------------------------------
@@ -40,8 +44,8 @@ if ! command -v bwrap >/dev/null; then
 fi
 say "$(bwrap --version), node $("$NODE" --version) ($NODE)"
 
-# --- stage the artifact: a byte copy, readable by uid 65532, in a directory with no node_modules anywhere above
-# (the image's WORKDIR /app holds main.js alone). /var/tmp, not /tmp: the sandbox mounts a fresh tmpfs on /tmp.
+# --- stage the artifact: byte copies, readable by uid 65532, in a directory with no node_modules anywhere above
+# (the image's WORKDIR /app holds main.js, app.js and the code cache alone). /var/tmp, not /tmp: the sandbox mounts a fresh tmpfs on /tmp.
 STAGE=$(mktemp -d /var/tmp/shipyard-artifact.XXXXXX)
 WORK=$(mktemp -d /tmp/shipyard-artifact-test.XXXXXX) # this script's own files, outside the sandbox's view
 LOG=$WORK/app.log BODY=$WORK/body INFO=$WORK/bwrap-info.json
@@ -53,16 +57,20 @@ cleanup() {
 }
 trap cleanup EXIT
 cp "$BUNDLE" "$STAGE/main.js"
-chmod 0755 "$STAGE"
-chmod 0444 "$STAGE/main.js"
+cp "$APP_JS" "$STAGE/app.js"
 APP=$STAGE/main.js
 [[ $(sha256sum <"$BUNDLE") == "$(sha256sum <"$APP")" ]] || die "staged copy differs from $BUNDLE"
-say "artifact $BUNDLE: $(stat -c %s "$BUNDLE") bytes, sha256 $(sha256sum <"$BUNDLE" | cut -c1-16)..., staged as $APP"
-# The image ships this one file. Its budget is well under the 20 MB goal, so a heavy package that gets bundled
+[[ $(sha256sum <"$APP_JS") == "$(sha256sum <"$STAGE/app.js")" ]] || die "staged copy differs from $APP_JS"
+say "artifact $APP_JS: $(stat -c %s "$APP_JS") bytes, sha256 $(sha256sum <"$APP_JS" | cut -c1-16)..., staged in $STAGE"
+# As the Dockerfile does (RUN, as root, before USER): the code cache, written by the node that will run the app.
+cache_log=$("$NODE" "$APP" --write-code-cache 2>&1) || die "main.js --write-code-cache failed: $cache_log"
+chmod 0755 "$STAGE"
+chmod 0444 "$STAGE"/*
+# The image ships these files. Their budget is well under the 20 MB goal, so a heavy package that gets bundled
 # by accident (e.g. an optional Nest peer installed for another project) shows up here.
 budget=${ARTIFACT_BUDGET_BYTES:-5000000}
-size=$(stat -c %s "$BUNDLE")
-if ((size <= budget)); then ok "artifact size $size bytes <= budget $budget"; else fail "artifact size $size bytes > budget $budget"; fi
+size=$(cat "$STAGE"/main.js "$STAGE"/app.js "$STAGE"/app.js.cache | wc -c)
+if ((size <= budget)); then ok "artifact size $size bytes (main.js, app.js, app.js.cache) <= budget $budget"; else fail "artifact size $size bytes > budget $budget"; fi
 for dir in "$STAGE" /var/tmp /var /; do
   [[ ! -e $dir/node_modules ]] || die "$dir/node_modules exists: the staged bundle could resolve packages from it"
 done
@@ -188,7 +196,12 @@ else
   if [[ $exit_code == 0 ]]; then ok "SIGTERM -> exit 0 after $took ms (drain 1 s)"; else fail "SIGTERM -> exit $exit_code after $took ms"; fi
 fi
 
-# Step 5: what the app logged: no failed write, no secret value.
+# Step 5: what the app logged: no failed write, no secret value, no refused code cache.
+if grep -q 'app.js.cache was written by another' "$LOG"; then
+  fail "the app refused the code cache that $NODE wrote for it"
+else
+  ok "the app started with its code cache (no refusal logged)"
+fi
 if grep -Eq 'EROFS|EACCES|EPERM' "$LOG"; then
   fail "the app hit a permission or read-only error:"; grep -E 'EROFS|EACCES|EPERM' "$LOG" | head -5
 else
