@@ -116,6 +116,19 @@ class CodeCacheLauncher {
   }
 }
 
+const deferred = (name) => join(__dirname, 'webpack/deferred', name);
+
+/**
+ * Modules that libraries require when they load but use only for features this service does not use,
+ * or not before a later request. The loader makes those requires load a stand-in from ./webpack/deferred,
+ * which loads the real module on first use: behaviour is unchanged, start-up skips evaluating it.
+ */
+const deferRequires = (test, stubs) => ({
+  test,
+  loader: join(__dirname, 'webpack/defer-require-loader.cjs'),
+  options: stubs,
+});
+
 module.exports = {
   // Known `require(variable)` sites of the lazy loaders above: they become empty contexts (a call throws
   // MODULE_NOT_FOUND, which the callers catch), so webpack's "Critical dependency" warning about them is noise.
@@ -131,6 +144,28 @@ module.exports = {
         test: /@nestjs[\\/]common[\\/]services[\\/](console-)?logger\.service\.js$/,
         loader: join(__dirname, 'webpack/defer-intl-loader.cjs'),
       },
+      // Fastify's default validator and serializer compilers (ajv, ajv-formats, fast-json-stringify,
+      // fast-uri): used only by routes that declare a schema, which none of ours do.
+      deferRequires(/fastify[\\/]lib[\\/]schema-controller\.js$/, {
+        '@fastify/ajv-compiler': deferred('fastify-ajv-compiler.cjs'),
+        '@fastify/fast-json-stringify-compiler': deferred('fastify-serializer-compiler.cjs'),
+      }),
+      // boxen, chalk, wrap-ansi: Terminus' 'pretty' error log style only (HealthModule sets logger: false).
+      deferRequires(
+        /@nestjs[\\/]terminus[\\/]dist[\\/]health-check[\\/]error-logger[\\/]pretty-error-logger\.service\.js$/,
+        {
+          boxen: deferred('boxen.cjs'),
+        },
+      ),
+      // http2, https (and tls): Fastify's http2/https options; https and zlib: prom-client's Pushgateway.
+      deferRequires(/fastify[\\/]lib[\\/]server\.js$/, {
+        'node:http2': `${deferred('node-builtin.cjs')}?http2`,
+        'node:https': `${deferred('node-builtin.cjs')}?https`,
+      }),
+      deferRequires(/prom-client[\\/]lib[\\/]pushgateway\.js$/, {
+        https: `${deferred('node-builtin.cjs')}?https`,
+        zlib: deferred('zlib-gzip-sync.cjs'),
+      }),
     ],
   },
   output: {

@@ -1,0 +1,9 @@
+// Stands in for @fastify/fast-json-stringify-compiler in fastify/lib/schema-controller.js (see
+// webpack.config.js): its compiler is needed only for a route that declares a response schema.
+module.exports = function SerializerSelector(...selectorArgs) {
+  let buildSerializer;
+  return function buildSerializerOnFirstUse(externalSchemas, serializerOptions) {
+    buildSerializer ??= require('@fastify/fast-json-stringify-compiler')(...selectorArgs);
+    return buildSerializer(externalSchemas, serializerOptions);
+  };
+};
