@@ -465,6 +465,8 @@ async function synth() {
   };
 }
 
+const sizeOrNull = (path) => (existsSync(path) ? lstatSync(path).size : null);
+
 function artifact() {
   const dir = dirname(API_BUNDLE);
   const result = {
@@ -472,10 +474,8 @@ function artifact() {
     bytes: du(dir),
     mainJsBytes: lstatSync(API_BUNDLE).size,
     // The bundle and V8's code cache for it, run by main.js (apps/api/launcher/main.cjs).
-    appJsBytes: existsSync(join(dir, 'app.js')) ? lstatSync(join(dir, 'app.js')).size : null,
-    codeCacheBytes: existsSync(join(dir, 'app.js.cache'))
-      ? lstatSync(join(dir, 'app.js.cache')).size
-      : null,
+    appJsBytes: sizeOrNull(join(dir, 'app.js')),
+    codeCacheBytes: sizeOrNull(join(dir, 'app.js.cache')),
   };
   for (const sub of ['node_modules', 'workspace_modules']) {
     const p = join(dir, sub);
@@ -716,7 +716,7 @@ function report(r) {
       ? `pruned node_modules ${(a.node_modulesBytes / 1e6).toFixed(2)} MB`
       : `no pruned node_modules in ${a.dir} (${a.declaredDependencies ?? '?'} dependencies declared in its package.json)`;
   lines.push(
-    `artifact ${a.dir}           ${(a.bytes / 1e6).toFixed(2)} MB total (main.js ${(a.mainJsBytes / 1e3).toFixed(0)} kB, app.js ${kB(a.appJsBytes)}, ` +
+    `artifact ${a.dir}           ${(a.bytes / 1e6).toFixed(2)} MB total (main.js ${kB(a.mainJsBytes)}, app.js ${kB(a.appJsBytes)}, ` +
       `code cache ${kB(a.codeCacheBytes)}); ${nm}`,
   );
   lines.push(

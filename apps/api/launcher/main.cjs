@@ -55,7 +55,7 @@ function compile(cachedData) {
 
 /** @param {vm.Script} script */
 function execute(script) {
-  const module = { id: '.', filename: APP, loaded: false, exports: {} };
+  const module = { id: '.', filename: APP, exports: {} };
   script.runInThisContext()(module.exports, createRequire(APP), module, APP, __dirname);
 }
 
