@@ -1,173 +1,14 @@
 const { NxAppWebpackPlugin } = require('@nx/webpack/app-plugin');
-const TerserPlugin = require('terser-webpack-plugin');
-const {
-  ContextReplacementPlugin,
-  IgnorePlugin,
-  NormalModuleReplacementPlugin,
-} = require('webpack');
-const { spawnSync } = require('child_process');
-const { readFileSync } = require('fs');
 const { join } = require('path');
+const { bundleConfig } = require('./webpack/bundle.cjs');
 
 // The inferred `build` target runs with NODE_ENV=production unless `--configuration=development` (serve).
 const production = process.env.NODE_ENV !== 'development';
-
-/**
- * Packages that Nest, its Fastify adapter and Terminus `require` lazily, only when a feature asks for them.
- * We use none of them: when one is not installed, the require is dropped from the bundle (calling it throws
- * MODULE_NOT_FOUND at run time, which is what those libraries expect and handle). When one IS installed, it is
- * bundled like any other dependency, so adding a real dependency never silently breaks the image.
- * Pattern from https://docs.nestjs.com/faq/serverless#example-integration (webpack section).
- */
-const lazyPackages = new Set([
-  '@nestjs/microservices',
-  '@nestjs/websockets',
-  '@nestjs/platform-express',
-  '@nestjs/swagger',
-  '@nestjs/axios',
-  '@nestjs/typeorm',
-  '@nestjs/mongoose',
-  '@nestjs/sequelize',
-  '@mikro-orm/core',
-  '@prisma/client',
-  '@grpc/grpc-js',
-  '@grpc/proto-loader',
-  '@fastify/static',
-  '@fastify/view',
-  'class-transformer',
-  'class-validator',
-  'typeorm',
-  'mongoose',
-  'sequelize',
-]);
-
-/** '@scope/name/deep/path' -> '@scope/name'; 'name/deep' -> 'name'. */
-const packageOf = (request) =>
-  request
-    .split('/')
-    .slice(0, request.startsWith('@') ? 2 : 1)
-    .join('/');
-
-const resolvable = (request) => {
-  try {
-    require.resolve(request, { paths: [__dirname] });
-    return true;
-  } catch {
-    return false;
-  }
-};
-
-/** Nx's minimizer keeps class names only; Nest and Fastify plugins also read function names. */
-class KeepNamesMinimizer {
-  apply(compiler) {
-    compiler.options.optimization.minimizer = [
-      new TerserPlugin({
-        extractComments: false,
-        terserOptions: {
-          ecma: 2022,
-          keep_classnames: true,
-          keep_fnames: true,
-          // ASCII only: V8 keeps a script's source in memory, at two bytes a character if any is not Latin-1.
-          format: { comments: false, ascii_only: true },
-        },
-      }),
-    ];
-  }
-}
-
-const LAUNCHER = join(__dirname, 'launcher/main.cjs');
-
-/**
- * Production only: the bundle is app.js and main.js is launcher/main.cjs, which runs it with V8's code
- * cache. After each build this writes that cache by running `main.js --write-code-cache` with the Node.js
- * that runs the build, so a build whose bundle cannot start fails here. The image writes its own cache
- * with its own Node.js (Dockerfile).
- */
-class CodeCacheLauncher {
-  apply(compiler) {
-    const { Compilation, WebpackError, sources } = compiler.webpack;
-    compiler.hooks.thisCompilation.tap(CodeCacheLauncher.name, (compilation) => {
-      compilation.hooks.processAssets.tap(
-        // After minification, which leaves the launcher alone this way.
-        { name: CodeCacheLauncher.name, stage: Compilation.PROCESS_ASSETS_STAGE_SUMMARIZE },
-        () => {
-          compilation.renameAsset('main.js', 'app.js');
-          compilation.fileDependencies.add(LAUNCHER);
-          compilation.emitAsset('main.js', new sources.RawSource(readFileSync(LAUNCHER, 'utf8')));
-        },
-      );
-    });
-    compiler.hooks.afterEmit.tap(CodeCacheLauncher.name, (compilation) => {
-      if (compilation.errors.length > 0) return;
-      const main = join(compiler.outputPath, 'main.js');
-      const run = spawnSync(process.execPath, [main, '--write-code-cache'], {
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
-      if (run.status !== 0) {
-        compilation.errors.push(
-          new WebpackError(
-            `\`node ${main} --write-code-cache\` failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}): ` +
-              `the bundle does not start.\n${run.stdout}${run.stderr}`,
-          ),
-        );
-      }
-    });
-  }
-}
-
-const deferred = (name) => join(__dirname, 'webpack/deferred', name);
-
-/**
- * Modules that libraries require when they load but use only for features this service does not use,
- * or not before a later request. The loader makes those requires load a stand-in from ./webpack/deferred,
- * which loads the real module on first use: behaviour is unchanged, start-up skips evaluating it.
- */
-const deferRequires = (test, stubs) => ({
-  test,
-  loader: join(__dirname, 'webpack/defer-require-loader.cjs'),
-  options: stubs,
-});
+const bundle = bundleConfig(production);
 
 module.exports = {
-  // Known `require(variable)` sites of the lazy loaders above: they become empty contexts (a call throws
-  // MODULE_NOT_FOUND, which the callers catch), so webpack's "Critical dependency" warning about them is noise.
-  ignoreWarnings: [
-    {
-      module: /node_modules[\\/](@nestjs[\\/](common|core|terminus)|load-esm)[\\/]/,
-      message: /Critical dependency: the request of a dependency is an expression/,
-    },
-  ],
-  module: {
-    rules: [
-      {
-        test: /@nestjs[\\/]common[\\/]services[\\/](console-)?logger\.service\.js$/,
-        loader: join(__dirname, 'webpack/defer-intl-loader.cjs'),
-      },
-      // Fastify's default validator and serializer compilers (ajv, ajv-formats, fast-json-stringify,
-      // fast-uri): used only by routes that declare a schema, which none of ours do.
-      deferRequires(/fastify[\\/]lib[\\/]schema-controller\.js$/, {
-        '@fastify/ajv-compiler': deferred('fastify-ajv-compiler.cjs'),
-        '@fastify/fast-json-stringify-compiler': deferred('fastify-serializer-compiler.cjs'),
-      }),
-      // boxen, chalk, wrap-ansi: Terminus' 'pretty' error log style only (HealthModule sets logger: false).
-      deferRequires(
-        /@nestjs[\\/]terminus[\\/]dist[\\/]health-check[\\/]error-logger[\\/]pretty-error-logger\.service\.js$/,
-        {
-          boxen: deferred('boxen.cjs'),
-        },
-      ),
-      // http2, https (and tls): Fastify's http2/https options; https and zlib: prom-client's Pushgateway.
-      deferRequires(/fastify[\\/]lib[\\/]server\.js$/, {
-        'node:http2': `${deferred('node-builtin.cjs')}?http2`,
-        'node:https': `${deferred('node-builtin.cjs')}?https`,
-      }),
-      deferRequires(/prom-client[\\/]lib[\\/]pushgateway\.js$/, {
-        https: `${deferred('node-builtin.cjs')}?https`,
-        zlib: deferred('zlib-gzip-sync.cjs'),
-      }),
-    ],
-  },
+  ignoreWarnings: bundle.ignoreWarnings,
+  module: bundle.module,
   output: {
     path: join(__dirname, '../../dist/apps/api'),
     clean: true,
@@ -184,7 +25,7 @@ module.exports = {
       outputHashing: 'none',
       // Production: one self-contained app.js (every node_module bundled, so the image needs no
       // node_modules), minified, without source maps, plus the third-party licence notices it carries;
-      // main.js runs it (CodeCacheLauncher above).
+      // main.js runs it (CodeCacheLauncher in webpack/bundle.cjs).
       // Development (`nx serve`): dependencies stay external and source maps on, for fast rebuilds.
       externalDependencies: production ? 'none' : 'all',
       optimization: production,
@@ -192,18 +33,6 @@ module.exports = {
       extractLicenses: production,
       generatePackageJson: true,
     }),
-    ...(production ? [new KeepNamesMinimizer(), new CodeCacheLauncher()] : []),
-    // Terminus' checkPackages() does `require(`${module}`)`, which webpack turns into a context over
-    // its own dist/utils folder (.d.ts and .map files included, which fail to parse): make it empty.
-    new ContextReplacementPlugin(/@nestjs[\\/]terminus[\\/]dist[\\/]utils$/, /^$/),
-    // zod's CommonJS entry loads every translation of its error messages (40-odd languages, a quarter
-    // of its size) for the `z.locales` namespace; we use its default English messages only.
-    new NormalModuleReplacementPlugin(
-      /zod[\\/]v4[\\/]locales[\\/]index\.cjs$/,
-      join(__dirname, 'webpack/no-zod-locales.cjs'),
-    ),
-    new IgnorePlugin({
-      checkResource: (resource) => lazyPackages.has(packageOf(resource)) && !resolvable(resource),
-    }),
+    ...bundle.plugins,
   ],
 };

@@ -22,7 +22,7 @@ module.exports = function deferIntlLoader(source) {
   if (!source.includes(CONSTRUCTION)) {
     this.emitError(
       new Error(
-        `${this.resourcePath} no longer builds an Intl.DateTimeFormat at import: drop its rule from webpack.config.js`,
+        `${this.resourcePath} no longer builds an Intl.DateTimeFormat at import: drop its rule from apps/api/webpack/bundle.cjs`,
       ),
     );
     return source;

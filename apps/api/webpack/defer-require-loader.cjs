@@ -1,5 +1,5 @@
 // Rewrites `require('<request>')` in a library module into a require of a stand-in from ./deferred,
-// which loads the real module the first time it is used (see webpack.config.js). Options map each
+// which loads the real module the first time it is used (see bundle.cjs). Options map each
 // request to its stand-in. If the library stops making that require, the build fails here so that
 // the rule is removed rather than left to rot.
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -11,7 +11,7 @@ module.exports = function deferRequireLoader(source) {
     if (!call.test(result)) {
       this.emitError(
         new Error(
-          `${this.resourcePath} no longer requires '${request}': drop its rule from webpack.config.js`,
+          `${this.resourcePath} no longer requires '${request}': drop its rule from apps/api/webpack/bundle.cjs`,
         ),
       );
       continue;

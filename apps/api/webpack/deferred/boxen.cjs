@@ -1,3 +1,3 @@
 // Stands in for boxen (and chalk, wrap-ansi, camelcase) in Terminus' pretty error logger (see
-// webpack.config.js): loaded the first time a failed health check is logged that way.
+// ../bundle.cjs): loaded the first time a failed health check is logged that way.
 module.exports = (text, options) => require('boxen')(text, options);

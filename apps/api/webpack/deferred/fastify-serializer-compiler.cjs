@@ -1,5 +1,5 @@
 // Stands in for @fastify/fast-json-stringify-compiler in fastify/lib/schema-controller.js (see
-// webpack.config.js): its compiler is needed only for a route that declares a response schema.
+// ../bundle.cjs): its compiler is needed only for a route that declares a response schema.
 module.exports = function SerializerSelector(...selectorArgs) {
   let buildSerializer;
   return function buildSerializerOnFirstUse(externalSchemas, serializerOptions) {
