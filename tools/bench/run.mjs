@@ -34,6 +34,8 @@ const PY_PINS = { gunicorn: '27.0.1', flask: '3.1.3' };
 const VENV = join(CACHE, `bench-venv-gunicorn${PY_PINS.gunicorn}-flask${PY_PINS.flask}`);
 const OUT = join(REPO, 'dist', 'bench', 'results.json');
 const API_BUNDLE = join(REPO, 'dist', 'apps', 'api', 'main.js');
+const FLOOR_CONFIG = join(REPO, 'tools', 'bench', 'nest-floor', 'webpack.config.cjs');
+const FLOOR_BUNDLE = join(REPO, 'dist', 'bench', 'nest-floor', 'main.js');
 const ROUTES = ['/', '/config', '/healthz'];
 const CONNECTIONS = 32;
 const GOALS = {
@@ -273,6 +275,18 @@ const DEFS = {
       }),
     ],
   },
+  // A reference: the least NestJS on Fastify does, bundled as the API is. Loaded on / only.
+  nestFloor: {
+    label: 'plain NestJS',
+    readyPath: '/readyz',
+    routes: ['/'],
+    cmd: (port) => [
+      process.execPath,
+      [FLOOR_BUNDLE],
+      REPO,
+      serverEnv({ HOST: '127.0.0.1', PORT: String(port), NODE_ENV: 'production' }),
+    ],
+  },
   ceiling: {
     label: 'ceiling (node:http)',
     readyPath: '/healthz',
@@ -402,6 +416,15 @@ async function build() {
   return { ms: r.ms, fromCache: /from the cache|existing outputs match the cache/i.test(r.out) };
 }
 
+/** The plain NestJS reference (tools/bench/nest-floor), built with the API's bundle settings. */
+async function buildFloor() {
+  progress.say('building the plain NestJS reference (tools/bench/nest-floor)');
+  const r = await run('npx', ['webpack', '--config', FLOOR_CONFIG]);
+  if (!existsSync(FLOOR_BUNDLE))
+    throw new Error(`webpack finished but ${relative(REPO, FLOOR_BUNDLE)} is missing`);
+  return { ms: r.ms };
+}
+
 async function synth() {
   progress.say('synth: looking for k8s-manifests:synth');
   const show = await run('npx', ['nx', 'show', 'project', 'k8s-manifests', '--json'], {
@@ -491,9 +514,10 @@ function artifact() {
 }
 
 async function spawnTimes() {
-  const times = { api: [], ceiling: [] };
+  const times = { api: [], nestFloor: [], ceiling: [] };
+  const order = Object.keys(times);
   for (let i = 0; i < S.spawns; i++) {
-    for (const name of i % 2 ? ['ceiling', 'api'] : ['api', 'ceiling']) {
+    for (const name of i % 2 ? order.toReversed() : order) {
       progress.say(`spawn-to-ready ${i + 1}/${S.spawns} ${name}`);
       const server = await startServer(name);
       times[name].push(server.readyMs);
@@ -538,8 +562,9 @@ async function load(servers) {
   const rssLoad = { api: 0, ceiling: 0 };
   const maxRounds = Math.max(...servers.map((s) => plan(s.name).rounds));
   for (const path of ROUTES) {
-    results[path] = Object.fromEntries(servers.map((s) => [s.name, []]));
-    for (const s of servers) {
+    const on = servers.filter((s) => (DEFS[s.name].routes ?? ROUTES).includes(path));
+    results[path] = Object.fromEntries(on.map((s) => [s.name, []]));
+    for (const s of on) {
       const code = await status(s.port, path);
       if (code !== 200)
         throw new Error(`${s.name} answers ${code || 'nothing'} on ${path}, expected 200`);
@@ -552,13 +577,13 @@ async function load(servers) {
       }, 100);
     }
     try {
-      for (const s of servers) {
+      for (const s of on) {
         progress.say(`warm-up ${s.name} ${path} (${plan(s.name).warmup} s)`);
         await wrk(s, path, plan(s.name).warmup);
       }
       for (let r = 0; r < maxRounds; r++) {
         // Rotate the order each round so that no server always runs right after the same neighbour.
-        const order = servers.filter((s) => plan(s.name).rounds > r);
+        const order = on.filter((s) => plan(s.name).rounds > r);
         const rotated = order.map((_, i) => order[(i + r) % order.length]);
         for (const s of rotated) {
           progress.say(
@@ -672,12 +697,16 @@ function report(r) {
     `spawn-to-ready (median of ${S.spawns})  api ${sp.api.medianMs} ms   ceiling ${sp.ceiling.medianMs} ms` +
       `   = ${fmtX(readyRatio)}   goal <= ${GOALS.readyX}x ${verdict(passReady)}`,
   );
+  lines.push(
+    `  reference: plain NestJS + Fastify (tools/bench/nest-floor, bundled as the API) ${sp.nestFloor.medianMs} ms` +
+      ` = ${fmtX(sp.nestFloor.medianMs / sp.ceiling.medianMs)} ceiling: what the framework alone takes`,
+  );
   const rss = r.rss;
   const passRss = Number.isFinite(rss.idleMiB.api) ? rss.idleMiB.api <= GOALS.rssIdleMiB : null;
   goal(`RSS idle <= ${GOALS.rssIdleMiB} MiB`, GOALS.rssIdleMiB, rss.idleMiB.api, passRss);
   lines.push(
     `RSS idle (MiB)                 api ${rss.idleMiB.api}   ceiling ${rss.idleMiB.ceiling}` +
-      `   goal api <= ${GOALS.rssIdleMiB} ${verdict(passRss)}`,
+      `   goal api <= ${GOALS.rssIdleMiB} ${verdict(passRss)}   (plain NestJS ${rss.idleMiB.nestFloor})`,
   );
   lines.push(
     `RSS under load on / (max MiB)  api ${rss.loadMaxMiB.api}   ceiling ${rss.loadMaxMiB.ceiling}`,
@@ -761,6 +790,7 @@ async function main() {
     },
   };
   r.build = S.build ? await build() : null;
+  r.floorBuild = S.build || !existsSync(FLOOR_BUNDLE) ? await buildFloor() : null;
   if (!existsSync(API_BUNDLE))
     die(`${API_BUNDLE} missing: build the API first (or drop --skip-build)`);
   await ensureWrk();
@@ -777,7 +807,7 @@ async function main() {
   r.spawnToReady = await spawnTimes();
 
   const servers = [];
-  for (const name of ['api', 'ceiling', 'gunicorn', 'flask']) {
+  for (const name of ['api', 'nestFloor', 'ceiling', 'gunicorn', 'flask']) {
     progress.say(`starting ${name}`);
     servers.push(await startServer(name));
   }
@@ -792,6 +822,7 @@ async function main() {
   const idle = {
     api: round(mib(rssKiB(byName.api.pid)), 1),
     ceiling: round(mib(rssKiB(byName.ceiling.pid)), 1),
+    nestFloor: round(mib(rssKiB(byName.nestFloor.pid)), 1),
   };
   const { results, rssLoadMiB } = await load(servers);
   r.rss = { idleMiB: idle, loadMaxMiB: rssLoadMiB };
