@@ -10,7 +10,14 @@ export type TunableSettingName =
   | 'LOG_LEVEL'
   | 'API_BASE_URL'
   | 'MAX_CONNECTIONS'
+  | 'HEADERS_TIMEOUT_SECONDS'
+  | 'REQUEST_TIMEOUT_SECONDS'
+  | 'KEEP_ALIVE_TIMEOUT_SECONDS'
+  | 'MANAGEMENT_PORT'
   | 'SHUTDOWN_DRAIN_SECONDS';
+
+/** Probes and metrics on their own port in every cluster, out of reach of a client flood. */
+const managementPort = 9464;
 
 /** Everything that differs between two deployments of the same code. */
 export interface EnvironmentSettings {
@@ -52,6 +59,7 @@ export const environments: Readonly<Record<AppEnv, EnvironmentSettings>> = {
     runtime: {
       LOG_LEVEL: 'debug',
       API_BASE_URL: 'http://api.shipyard-dev.svc.cluster.local',
+      MANAGEMENT_PORT: managementPort,
       SHUTDOWN_DRAIN_SECONDS: 3,
     },
   },
@@ -73,6 +81,7 @@ export const environments: Readonly<Record<AppEnv, EnvironmentSettings>> = {
       LOG_LEVEL: 'info',
       API_BASE_URL: 'https://api.example.com',
       MAX_CONNECTIONS: 2048,
+      MANAGEMENT_PORT: managementPort,
       SHUTDOWN_DRAIN_SECONDS: 5,
     },
   },

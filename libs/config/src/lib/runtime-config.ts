@@ -6,13 +6,25 @@ import {
   runtimeSettings,
   type SecretName,
   secretNames,
+  settingRelations,
 } from './runtime-settings';
 
 const shape = Object.fromEntries(
   Object.entries(runtimeSettings).map(([name, s]) => [name, s.schema]),
 ) as { [N in RuntimeSettingName]: (typeof runtimeSettings)[N]['schema'] };
 
-const runtimeSchema = z.object(shape);
+/** The rules between settings, checked once every setting is valid on its own. */
+function withRelations<T extends z.ZodObject>(schema: T) {
+  return schema.superRefine((config, context) => {
+    for (const { variable, holds, reason } of settingRelations) {
+      const values = config as Parameters<typeof holds>[0];
+      if (!holds(values))
+        context.addIssue({ code: 'custom', path: [variable], message: reason(values) });
+    }
+  });
+}
+
+const runtimeSchema = withRelations(z.object(shape));
 
 type Parsed = z.output<typeof runtimeSchema>;
 
@@ -105,7 +117,7 @@ export function plainSettingsFor(
   const plainShape = Object.fromEntries(
     Object.entries(shape).filter(([name]) => !isSecret(name)),
   ) as Pick<typeof shape, PlainSettingName>;
-  const result = z.object(plainShape).safeParse(overrides);
+  const result = withRelations(z.object(plainShape)).safeParse(overrides);
   if (!result.success) {
     throw new RuntimeConfigError(result.error.issues.map((i) => describe(i, {})));
   }
