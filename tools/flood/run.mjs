@@ -20,7 +20,9 @@ const usage = `usage: npm run flood -- [--connections N] [--attacks a,b] [--hold
 const attacks = {
   // Headers announcing a body that never comes: the request timeout must end it.
   'slow-body': (socket) =>
-    socket.write('POST / HTTP/1.1\r\nHost: a\r\ncontent-type: application/json\r\ncontent-length: 10\r\n\r\n'),
+    socket.write(
+      'POST / HTTP/1.1\r\nHost: a\r\ncontent-type: application/json\r\ncontent-length: 10\r\n\r\n',
+    ),
   // Connects and sends nothing: the headers timeout must end it.
   silent: () => undefined,
   // Headers one byte a second, never finished: the headers timeout counts from the first byte.
@@ -48,18 +50,25 @@ function options() {
   }
   const whole = (name, max) => {
     const n = Number(values[name]);
-    if (!Number.isInteger(n) || n < 1 || n > max) fail(`--${name} must be a whole number from 1 to ${max}`);
+    if (!Number.isInteger(n) || n < 1 || n > max)
+      fail(`--${name} must be a whole number from 1 to ${max}`);
     return n;
   };
   const chosen = values.attacks.split(',');
-  for (const a of chosen) if (!(a in attacks)) fail(`unknown attack "${a}": use ${Object.keys(attacks).join(', ')}`);
+  for (const a of chosen)
+    if (!(a in attacks)) fail(`unknown attack "${a}": use ${Object.keys(attacks).join(', ')}`);
   const env = {};
   for (const pair of values.env) {
     const at = pair.indexOf('=');
     if (at < 1) fail(`--env ${pair}: expected NAME=VALUE`);
     env[pair.slice(0, at)] = pair.slice(at + 1);
   }
-  return { connections: whole('connections', 5000), holdSeconds: whole('hold-seconds', 300), attacks: chosen, env };
+  return {
+    connections: whole('connections', 5000),
+    holdSeconds: whole('hold-seconds', 300),
+    attacks: chosen,
+    env,
+  };
 }
 
 function fail(message) {
@@ -92,7 +101,8 @@ function status(port, path) {
 
 async function startApi(env) {
   const bundle = join(dirname(fileURLToPath(import.meta.url)), '../../dist/apps/api/main.js');
-  if (!existsSync(bundle)) fail(`${bundle} is missing: run \`npx nx build api --configuration=production\` first`);
+  if (!existsSync(bundle))
+    fail(`${bundle} is missing: run \`npx nx build api --configuration=production\` first`);
   const [port, managementPort] = [await freePort(), await freePort()];
   const child = spawn(process.execPath, [bundle], {
     env: {
@@ -133,14 +143,17 @@ function openStalled(port, count, attack) {
         socket.on('error', () => undefined);
         // Read what the server sends (a 408, its FIN), or the close is never noticed.
         socket.resume();
-        socket.once('close', () => resolve(since === undefined ? null : (performance.now() - since) / 1000));
+        socket.once('close', () =>
+          resolve(since === undefined ? null : (performance.now() - since) / 1000),
+        );
       }),
     );
   }
   return { sockets, dropped };
 }
 
-const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))];
+const percentile = (sorted, p) =>
+  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length - 1) * p))];
 const fmt = (s) => (s === undefined ? '-' : s.toFixed(1));
 
 async function flood(api, attack, { connections, holdSeconds }) {
@@ -166,7 +179,8 @@ async function flood(api, attack, { connections, holdSeconds }) {
   const times = (await settled).filter((t) => t !== null);
   const held = times.filter((t) => t >= 0.5).sort((a, b) => a - b);
   const afterFlood = performance.now();
-  while ((await status(api.port, '/')) !== 200 && performance.now() - afterFlood < 10_000) await sleep(10);
+  while ((await status(api.port, '/')) !== 200 && performance.now() - afterFlood < 10_000)
+    await sleep(10);
   return {
     attack,
     connections,
@@ -188,10 +202,21 @@ async function main() {
   process.once('SIGINT', () => (stop(), process.exit(130)));
   try {
     const config = await (await fetch(`http://127.0.0.1:${api.port}/config`)).json();
-    const limits = ['MAX_CONNECTIONS', 'HEADERS_TIMEOUT_SECONDS', 'REQUEST_TIMEOUT_SECONDS', 'KEEP_ALIVE_TIMEOUT_SECONDS'];
-    console.log(`API on 127.0.0.1:${api.port} (management ${api.managementPort}): ${limits.map((n) => `${n}=${config[n]}`).join(' ')}`);
-    console.log(`${opts.connections} stalled clients per attack, held at most ${opts.holdSeconds} s; probes GET /healthz once a second, 1 s deadline\n`);
-    console.log('attack     | held | refused | still open | dropped after s (min/median/max) | /healthz app port | /healthz mgmt port | answers again');
+    const limits = [
+      'MAX_CONNECTIONS',
+      'HEADERS_TIMEOUT_SECONDS',
+      'REQUEST_TIMEOUT_SECONDS',
+      'KEEP_ALIVE_TIMEOUT_SECONDS',
+    ];
+    console.log(
+      `API on 127.0.0.1:${api.port} (management ${api.managementPort}): ${limits.map((n) => `${n}=${config[n]}`).join(' ')}`,
+    );
+    console.log(
+      `${opts.connections} stalled clients per attack, held at most ${opts.holdSeconds} s; probes GET /healthz once a second, 1 s deadline\n`,
+    );
+    console.log(
+      'attack     | held | refused | still open | dropped after s (min/median/max) | /healthz app port | /healthz mgmt port | answers again',
+    );
     for (const attack of opts.attacks) {
       const r = await flood(api, attack, opts);
       console.log(

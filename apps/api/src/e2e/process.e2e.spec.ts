@@ -1,52 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { Agent, get as httpGet } from 'node:http';
-import { join } from 'node:path';
+import { Agent } from 'node:http';
+import { launch, requireBundle, status, waitUntilReady } from './api-process';
 import { freePort } from './free-port';
 
-/** The production bundle, exactly what the image runs (built by `nx build api` before the tests). */
-const bundle = join(__dirname, '../../../../dist/apps/api/main.js');
-
-interface Exited {
-  code: number | null;
-  output: string;
-}
-
-function launch(env: Record<string, string>) {
-  const child = spawn(process.execPath, [bundle], {
-    env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<Exited>((resolve) =>
-    child.on('exit', (code) => resolve({ code, output })),
-  );
-  return { child, exited, output: () => output };
-}
-
-function status(url: string, agent?: Agent): Promise<number> {
-  return new Promise((resolve, reject) => {
-    httpGet(url, { agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    }).on('error', reject);
-  });
-}
-
-async function waitUntilReady(url: string, child: ChildProcess): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    if (child.exitCode !== null) throw new Error('the API exited before becoming ready');
-    if ((await status(`${url}/readyz`).catch(() => 0)) === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error('the API did not become ready within 5 s');
-}
-
-beforeAll(() => {
-  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npx nx build api\` first`);
-});
+beforeAll(requireBundle);
 
 describe('invalid configuration', () => {
   it('in prod without secrets: exits 1 naming both variables, before listening', async () => {
