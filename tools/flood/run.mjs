@@ -99,6 +99,17 @@ function status(port, path) {
   });
 }
 
+/** The API's effective settings, on a connection of its own that is closed at once. */
+function settingsOf(port) {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: '/config', agent: false }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve(JSON.parse(body)));
+    }).on('error', reject);
+  });
+}
+
 async function startApi(env) {
   const bundle = join(dirname(fileURLToPath(import.meta.url)), '../../dist/apps/api/main.js');
   if (!existsSync(bundle))
@@ -201,7 +212,7 @@ async function main() {
   const stop = () => api.child.kill('SIGKILL');
   process.once('SIGINT', () => (stop(), process.exit(130)));
   try {
-    const config = await (await fetch(`http://127.0.0.1:${api.port}/config`)).json();
+    const config = await settingsOf(api.port);
     const limits = [
       'MAX_CONNECTIONS',
       'HEADERS_TIMEOUT_SECONDS',

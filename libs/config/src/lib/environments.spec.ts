@@ -10,6 +10,12 @@ describe.each(appEnvNames)('environment %s', (env) => {
     expect(values.APP_ENV).toBe(env);
   });
 
+  it('serves probes and metrics on a management port apart from the app port', () => {
+    const values = runtimeSettingsFor(env);
+    expect(values.MANAGEMENT_PORT).toMatch(/^\d+$/);
+    expect(values.MANAGEMENT_PORT).not.toBe(values.PORT);
+  });
+
   it('autoscales within sane bounds', () => {
     const { minReplicas, maxReplicas, targetCpuUtilizationPercent } = settings.autoscaling;
     expect(minReplicas).toBeGreaterThanOrEqual(1);

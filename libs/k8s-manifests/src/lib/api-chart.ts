@@ -5,7 +5,7 @@ import type { Construct } from 'constructs';
 import { type AppEnv, environments, runtimeSettingsFor, secretNames } from '@shipyard/config';
 import { servicePort } from './contract';
 import { helm } from './helm-values';
-import { Monitoring } from './monitoring';
+import { Monitoring, monitoringNamespace } from './monitoring';
 import { appName, type DeployNames, deployNames, probePaths } from './names';
 
 export interface ApiChartProps {
@@ -59,6 +59,8 @@ export class ApiChart extends Chart {
     const settings = environments[env];
     const runtime = runtimeSettingsFor(env);
     const port = Number(runtime.PORT);
+    // Probes and metrics on their own port, so that a client flood cannot starve them.
+    const managementPort = Number(runtime.MANAGEMENT_PORT);
     const drainSeconds = Number(runtime.SHUTDOWN_DRAIN_SECONDS);
 
     const serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
@@ -107,7 +109,10 @@ export class ApiChart extends Chart {
           name: appName,
           image: helm.image,
           imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-          portNumber: port,
+          ports: [
+            { name: 'http', number: port },
+            { name: 'management', number: managementPort },
+          ],
           envFrom: [kplus.Env.fromConfigMap(config), kplus.Env.fromSecret(secret)],
           securityContext: {
             ensureNonRoot: true,
@@ -130,17 +135,17 @@ export class ApiChart extends Chart {
             },
           },
           startup: kplus.Probe.fromHttpGet(probePaths.liveness, {
-            port,
+            port: managementPort,
             periodSeconds: Duration.seconds(1),
             failureThreshold: 30,
           }),
           liveness: kplus.Probe.fromHttpGet(probePaths.liveness, {
-            port,
+            port: managementPort,
             periodSeconds: Duration.seconds(10),
             failureThreshold: 3,
           }),
           readiness: kplus.Probe.fromHttpGet(probePaths.readiness, {
-            port,
+            port: managementPort,
             periodSeconds: Duration.seconds(2),
             failureThreshold: 1,
           }),
@@ -181,7 +186,7 @@ export class ApiChart extends Chart {
       ]),
     );
 
-    const service = deployment.exposeViaService({
+    deployment.exposeViaService({
       name: names.service,
       serviceType: kplus.ServiceType.NODE_PORT,
       ports: [{ name: 'http', port: servicePort, targetPort: port, nodePort: settings.nodePort }],
@@ -204,8 +209,8 @@ export class ApiChart extends Chart {
       // The Service carries the chart labels, which include the pod selector labels.
       new Monitoring(this, 'Monitoring', {
         names,
-        servicePortName: service.ports[0].name ?? 'http',
         selectorLabels,
+        managementPort,
       });
     }
 
@@ -222,8 +227,9 @@ export class ApiChart extends Chart {
       selector: deployment,
       ingress: {
         default: kplus.NetworkPolicyTrafficDefault.DENY,
-        // NodePort traffic arrives from outside the cluster, Prometheus from another namespace;
-        // whether an ipBlock also matches pod addresses depends on the network plugin, so both.
+        // NodePort traffic arrives from outside the cluster; whether an ipBlock also matches pod
+        // addresses depends on the network plugin, so both. The kubelet's probes come from the
+        // node, which a NetworkPolicy always admits; the management port admits Prometheus only.
         rules: [
           {
             peer: kplus.NetworkPolicyIpBlock.anyIpv4(this, 'AnyIpv4'),
@@ -233,6 +239,16 @@ export class ApiChart extends Chart {
             peer: kplus.Namespaces.all(this, 'AllNamespaces'),
             ports: [kplus.NetworkPolicyPort.tcp(port)],
           },
+          ...(settings.monitoring
+            ? [
+                {
+                  peer: kplus.Namespaces.select(this, 'MonitoringNamespace', {
+                    names: [monitoringNamespace],
+                  }),
+                  ports: [kplus.NetworkPolicyPort.tcp(managementPort)],
+                },
+              ]
+            : []),
         ],
       },
     });

@@ -23,6 +23,8 @@ export function deployContract(env: AppEnv, appVersion: string) {
     service_name: names.service,
     service_account_name: names.serviceAccount,
     container_port: Number(runtimeSettingsFor(env).PORT),
+    /** Probes and metrics; admitted only from the node (kubelet) and the monitoring namespace. */
+    management_port: Number(runtimeSettingsFor(env).MANAGEMENT_PORT),
     liveness_path: probePaths.liveness,
     readiness_path: probePaths.readiness,
     service_port: servicePort,

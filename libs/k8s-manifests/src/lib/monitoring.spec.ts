@@ -103,16 +103,24 @@ describe.each(monitored)('monitoring of %s', (env) => {
     }
   });
 
-  it('scrapes the Service port that serves /metrics, labelled for kube-prometheus-stack', () => {
+  it('scrapes /metrics on the management port, through a Service of its own, never a NodePort', () => {
     const monitor = objects.find((object) => object.kind === 'ServiceMonitor');
-    const service = objects.find((object) => object.kind === 'Service');
     expect(monitor?.metadata.labels).toMatchObject({ release: monitoringStackRelease });
     const [endpoint] = monitor?.spec.endpoints ?? [];
     expect(endpoint).toMatchObject({ path: '/metrics' });
-    expect(service?.spec.ports.map((port: { name: string }) => port.name)).toContain(endpoint.port);
-    for (const [key, value] of Object.entries(monitor?.spec.selector.matchLabels ?? {})) {
-      expect(service?.metadata.labels?.[key]).toBe(value);
-    }
+    const selected = objects.filter(
+      (object) =>
+        object.kind === 'Service' &&
+        Object.entries(monitor?.spec.selector.matchLabels ?? {}).every(
+          ([key, value]) => object.metadata.labels?.[key] === value,
+        ),
+    );
+    expect(selected.map((service) => service.metadata.name)).toEqual([names.managementService]);
+    const [service] = selected;
+    expect(service.spec.type).toBe('ClusterIP');
+    const port = service.spec.ports.find((p: { name: string }) => p.name === endpoint.port);
+    const managementPort = Number(environments[env].runtime.MANAGEMENT_PORT);
+    expect(port).toMatchObject({ port: managementPort, targetPort: managementPort });
   });
 
   it('ships the dashboard where the Grafana sidecar looks for it', () => {

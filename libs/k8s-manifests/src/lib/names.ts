@@ -1,4 +1,4 @@
-import { type AppEnv, environments } from '@shipyard/config';
+import { type AppEnv, environments, managementPaths } from '@shipyard/config';
 
 export const appName = 'api';
 
@@ -11,6 +11,8 @@ export function deployNames(env: AppEnv) {
     namespace: environments[env].namespace,
     deployment: appName,
     service: appName,
+    /** ClusterIP Service of the management port, for the ServiceMonitor; never a NodePort. */
+    managementService: `${appName}-management`,
     serviceAccount: appName,
     configMap: `${appName}-config`,
     secret: `${appName}-secrets`,
@@ -20,4 +22,7 @@ export function deployNames(env: AppEnv) {
 export type DeployNames = ReturnType<typeof deployNames>;
 
 /** Where the API answers liveness and readiness; the probes and the load balancer both use them. */
-export const probePaths = { liveness: '/healthz', readiness: '/readyz' } as const;
+export const probePaths = {
+  liveness: managementPaths.liveness,
+  readiness: managementPaths.readiness,
+} as const;
