@@ -25,7 +25,7 @@ export function fastifyLimits(config: LimitSettings) {
   const { headersTimeout, requestTimeout, keepAliveTimeout, connectionsCheckingInterval } =
     serverLimits(config);
   return {
-    // Socket inactivity: a client that sends nothing mid-request is cut even between sweeps.
+    // Socket inactivity either way, such as a client that stops reading its response.
     connectionTimeout: requestTimeout,
     keepAliveTimeout,
     requestTimeout,
