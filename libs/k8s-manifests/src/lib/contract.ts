@@ -1,6 +1,6 @@
 import { type AppEnv, environments, runtimeSettingsFor, secretNames } from '@shipyard/config';
 import { defaultImageRepository } from './helm-values';
-import { monitoringStackRelease } from './monitoring';
+import { monitoringNamespace, monitoringStackRelease } from './monitoring';
 import { appName, deployNames, probePaths } from './names';
 
 export const servicePort = 80;
@@ -34,6 +34,8 @@ export function deployContract(env: AppEnv, appVersion: string) {
     secret_keys: [...secretNames],
     monitoring_enabled: environments[env].monitoring,
     monitoring_stack_release: monitoringStackRelease,
+    /** Where that stack must run: the NetworkPolicy admits the management port from there only. */
+    monitoring_namespace: monitoringNamespace,
     helm_values: { image: { repository: defaultImageRepository, tag: appVersion } },
   };
 }

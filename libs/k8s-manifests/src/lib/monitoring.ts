@@ -7,7 +7,7 @@ import type { DeployNames } from './names';
 
 /** Helm release name of kube-prometheus-stack; its Prometheus selects objects by this label. */
 export const monitoringStackRelease = 'kube-prometheus-stack';
-/** Namespace of that release (terraform/main.tf); its Prometheus may reach the management port. */
+/** Namespace of that release (contract.json); its Prometheus alone may reach the management port. */
 export const monitoringNamespace = 'monitoring';
 
 export const alertThresholds = {
