@@ -2,9 +2,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Agent, get as httpGet } from 'node:http';
 import { join } from 'node:path';
+import { bundleNode } from './bundle-node';
 import { freePort } from './free-port';
 
-/** The production bundle, exactly what the image runs (built by `nx build api` before the tests). */
+/** The production bundle, exactly what the image runs (built by `nx build api` before the tests), run on the
+ * image's Node.js major (bundleNode). */
 const bundle = join(__dirname, '../../../../dist/apps/api/main.js');
 
 interface Exited {
@@ -13,7 +15,7 @@ interface Exited {
 }
 
 function launch(env: Record<string, string>) {
-  const child = spawn(process.execPath, [bundle], {
+  const child = spawn(bundleNode, [bundle], {
     env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
