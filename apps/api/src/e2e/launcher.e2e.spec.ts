@@ -11,7 +11,7 @@ import {
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleNode, bundleNodeVersion } from './bundle-node';
+import { bundleNode, bundleNodeVersion, stageBundle } from './bundle-node';
 import { freePort } from './free-port';
 
 /** The production build: main.js (apps/api/launcher/main.cjs), app.js and the cache the build wrote. */
@@ -23,22 +23,13 @@ let dir: string;
 let ownCache: Buffer;
 
 beforeAll(() => {
-  for (const file of ['main.js', 'app.js', 'app.js.cache']) {
-    if (!existsSync(join(dist, file)))
-      throw new Error(`${dist}/${file} is missing: run \`npx nx build api\` first`);
-  }
-  const build = mkdtempSync(join(tmpdir(), 'shipyard-launcher-cache-'));
+  if (!existsSync(join(dist, 'app.js.cache')))
+    throw new Error(`${dist}/app.js.cache is missing: run \`npx nx build api\` first`);
+  const staged = stageBundle();
   try {
-    for (const file of ['main.js', 'app.js']) copyFileSync(join(dist, file), join(build, file));
-    const run = spawnSync(bundleNode, [join(build, 'main.js'), '--write-code-cache'], {
-      env: { PATH: process.env['PATH'] ?? '' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    if (run.status !== 0) throw new Error(`--write-code-cache failed: ${run.stdout}${run.stderr}`);
-    ownCache = readFileSync(join(build, 'app.js.cache'));
+    ownCache = readFileSync(join(staged, 'app.js.cache'));
   } finally {
-    rmSync(build, { recursive: true, force: true });
+    rmSync(staged, { recursive: true, force: true });
   }
 });
 

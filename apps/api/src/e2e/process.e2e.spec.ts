@@ -1,13 +1,14 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { Agent, get as httpGet } from 'node:http';
+import { rmSync } from 'node:fs';
+import { Agent, createServer, get as httpGet } from 'node:http';
 import { join } from 'node:path';
-import { bundleNode } from './bundle-node';
+import { bundleNode, stageBundle } from './bundle-node';
 import { freePort } from './free-port';
 
-/** The production bundle, exactly what the image runs (built by `nx build api` before the tests), run on the
- * image's Node.js major (bundleNode). */
-const bundle = join(__dirname, '../../../../dist/apps/api/main.js');
+/** The production bundle, exactly what the image runs (built by `nx build api` before the tests), with the
+ * code cache the image writes, run on the image's Node.js major (bundleNode). */
+let staged: string;
+let bundle: string;
 
 interface Exited {
   code: number | null;
@@ -47,8 +48,11 @@ async function waitUntilReady(url: string, child: ChildProcess): Promise<void> {
 }
 
 beforeAll(() => {
-  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npx nx build api\` first`);
+  staged = stageBundle();
+  bundle = join(staged, 'main.js');
 });
+
+afterAll(() => rmSync(staged, { recursive: true, force: true }));
 
 describe('invalid configuration', () => {
   it('in prod without secrets: exits 1 naming both variables, before listening', async () => {
@@ -79,6 +83,31 @@ describe('invalid configuration', () => {
     expect(output).toContain('SECRET_KEY must be at least 16 characters');
     expect(output).not.toContain('too-short');
     expect(output).not.toMatch(/"pw"/);
+  });
+});
+
+describe('start-up failure', () => {
+  it('is logged by pino as JSON with the reason, scrubbed of secrets, and exits 1', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as { port: number };
+    // A secret the failure's own message holds (the address it could not bind), so scrubbing shows.
+    const secret = `127.0.0.1:${port}`;
+    try {
+      const { code, output } = await launch({ PORT: String(port), DB_PASSWORD: secret }).exited;
+      expect(code).toBe(1);
+      const lines = output
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      const fatal = lines.filter((line) => line.level === 'fatal');
+      expect(fatal).toHaveLength(1);
+      expect(fatal[0].msg).toContain('EADDRINUSE');
+      expect(fatal[0].err.stack).toContain('[redacted]');
+      expect(output).not.toContain(secret);
+    } finally {
+      busy.close();
+    }
   });
 });
 
