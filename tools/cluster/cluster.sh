@@ -284,7 +284,7 @@ main() {
     run) set_name "${1:-}"; shift; cmd_run "$@" ;;
     kubeconfig) set_name "${1:-}"; echo "$KUBECONFIG_PATH" ;;
     _watch) set_name "${1:-}"; cmd_watch "${2:?owner pid}" ;;
-    *) sed -n '2,14p' "$SELF" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,15p' "$SELF" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 }
 

@@ -188,7 +188,7 @@ check_pytools() {
 expected_time() {
   case $1 in
     helm) echo "2-3 min" ;; kwok) echo "2-3 min" ;; etcd) echo "1-2 min" ;; k8s) echo "6-7 min" ;;
-    kubectl) echo "2-4 min" ;; tflint) echo "2-3 min" ;; controller-gen) echo "1-2 min" ;; crds) echo "1 min" ;;
+    kubectl) echo "4-11 min" ;; tflint) echo "2-3 min" ;; controller-gen) echo "1-4 min" ;; crds) echo "1 min" ;;
     node22) echo "under 1 min" ;; pytools) echo "1 min" ;; *) echo "a few minutes" ;;
   esac
 }
