@@ -237,16 +237,20 @@ ensure_apt() {
   for pair in "${APT_PACKAGES[@]}"; do command -v "${pair#*:}" >/dev/null || missing+=("${pair%%:*}"); done
   if ((${#missing[@]} == 0)); then say "apt ${APT_PACKAGES[*]%%:*} (installed)"; return; fi
   [[ $EUID == 0 ]] || sudo=(sudo)
-  say "installing apt ${missing[*]} ..."
+  local log=$CACHE/apt.log
+  say "installing apt ${missing[*]}: expect about 1 min; log: $log"
+  trap stop_ticker EXIT
+  start_ticker apt "$log"
   export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null || die "apt-get update failed"
+  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 update -qq >"$log" 2>&1 || die "apt-get update failed; log: $log"
   for pkg in "${missing[@]}"; do # not `| grep -q`: its early exit fails the pipe under pipefail
     [[ $(apt-cache policy "$pkg") =~ Candidate:\ [^\(] ]] || die "apt package '$pkg' is not installable here"
   done
-  local log=$CACHE/apt.log
   "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${missing[@]}" >"$log" 2>&1 ||
     { tail -n 30 "$log" >&2; die "apt-get install ${missing[*]} failed; full log: $log"; }
   for pair in "${APT_PACKAGES[@]}"; do command -v "${pair#*:}" >/dev/null || die "'${pair#*:}' still missing after apt-get install"; done
+  stop_ticker
+  trap - EXIT
   rm -f "$log"
   say "apt ${missing[*]} done in $((SECONDS - start))s"
 }
