@@ -33,10 +33,18 @@ until [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/" || t
 done
 say "/ answered 200 after $((SECONDS - started)) s; stopping with SIGINT (Ctrl-C)"
 kill -INT -- "-$serve_pgid"
-for _ in $(seq 30); do pgrep -g "$serve_pgid" >/dev/null || break; sleep 1; done
-if left=$(pgrep -a -g "$serve_pgid"); then
-  die "processes left 30 s after Ctrl-C:"$'\n'"$left"
-fi
+# Every process nx started inherited PORT=$port, wherever it moved (own session, pty, reparented to init).
+started_by_serve() {
+  local f pid
+  for f in /proc/[0-9]*/environ; do
+    pid=${f#/proc/}; pid=${pid%/environ}
+    grep -qsxz "PORT=$port" "$f" && ps -o pid=,args= -p "$pid"
+  done
+  return 0
+}
+for _ in $(seq 30); do [[ -z $(started_by_serve) ]] && break; sleep 1; done
+left=$(started_by_serve)
+[[ -z $left ]] || die "processes left 30 s after Ctrl-C:"$'\n'"$left"
 serve_pgid=""
 ! curl -s -o /dev/null "http://127.0.0.1:$port/" || die "port $port still answers after nx serve stopped"
 say "ok: stopped, no process left, port $port closed"
