@@ -268,7 +268,7 @@ paths_of() {
 }
 
 main() {
-  local mode=ensure tools=() t seen=" "
+  local mode=ensure tools=() t d seen=" "
   [[ ${1-} == --paths ]] && { mode=paths; shift; }
   (($#)) || die "usage: ensure.sh [--paths] TOOL... (TOOL: ${ALL_TOOLS[*]} all)"
   for t in "$@"; do
@@ -277,8 +277,8 @@ main() {
   for t in "$@"; do
     [[ $t == apt ]] || version_of "$t" >/dev/null
     # Building needs a tool's dependencies; printing its path does not.
-    for t in $([[ $mode == paths ]] || deps_of "$t") "$t"; do
-      [[ $seen == *" $t "* ]] || { tools+=("$t"); seen+="$t "; }
+    for d in $([[ $mode == paths ]] || deps_of "$t") "$t"; do
+      [[ $seen == *" $d "* ]] || { tools+=("$d"); seen+="$d "; }
     done
   done
   if [[ $mode == paths ]]; then
