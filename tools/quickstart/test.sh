@@ -50,13 +50,16 @@ serve_pgid=""
 say "ok: stopped, no process left, port $port closed"
 
 # --- 2. npx nx run k8s-manifests:synth --env=prod, from the cache ------------------------------------------
-# A cache of its own (CI skips the per-user one), so the second run must come from the first's entry.
-export NX_CACHE_DIRECTORY=$work/nx-cache
+# A cache of its own (CI skips the per-user one), so the second run must come from the first's entry. Nx
+# records cache entries in a database under its workspace data: that moves too, or an entry of an earlier
+# run (whose files are gone) would count as a hit and restore nothing.
+export NX_CACHE_DIRECTORY=$work/nx-cache NX_WORKSPACE_DATA_DIRECTORY=$work/nx-data
 unset NX_SKIP_NX_CACHE
 mkdir -p dist/k8s-manifests/dev
 echo "left by an earlier run" >dist/k8s-manifests/dev/stale-marker
 say "npx nx run k8s-manifests:synth --env=prod (with a stale dev/ in dist)"
 npx nx run k8s-manifests:synth --env=prod >"$work/synth1.log" 2>&1 || { cat "$work/synth1.log" >&2; die "synth failed"; }
+grep -q 'synth: prod' "$work/synth1.log" || { cat "$work/synth1.log" >&2; die "the first run did not synthesize"; }
 [[ -f dist/k8s-manifests/prod/Chart.yaml ]] || die "no dist/k8s-manifests/prod/Chart.yaml after synth --env=prod"
 rm -rf dist/k8s-manifests
 say "again, on an empty dist: from the cache"
@@ -66,5 +69,6 @@ grep -q 'read the output from the cache\|1/1 hit' "$work/synth2.log" || { cat "$
 [[ ! -e dist/k8s-manifests/dev ]] || die "the cache of synth --env=prod restored a dev chart: $(ls -A dist/k8s-manifests/dev)"
 say "ok: restored prod only"
 # Leave dist as a plain synth does (both environments), for whatever runs next.
+unset NX_CACHE_DIRECTORY NX_WORKSPACE_DATA_DIRECTORY
 NX_SKIP_NX_CACHE=true npx nx run k8s-manifests:synth >/dev/null
 say "passed"
