@@ -1,13 +1,21 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { type Agent, get as httpGet } from 'node:http';
 import { join } from 'node:path';
+import { bundleNode, stageBundle } from './bundle-node';
 
-/** The production bundle, exactly what the image runs (built by `nx build api` before the tests). */
-export const bundle = join(__dirname, '../../../../dist/apps/api/main.js');
+/** The production bundle, exactly what the image runs, with its code cache, staged once per test file. */
+let staged: string | undefined;
 
+/** For beforeAll: stages the bundle built by `nx build api` (see stageBundle). */
 export function requireBundle(): void {
-  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npx nx build api\` first`);
+  staged ??= stageBundle();
+}
+
+/** For afterAll: removes the staged copy. */
+export function releaseBundle(): void {
+  if (staged) rmSync(staged, { recursive: true, force: true });
+  staged = undefined;
 }
 
 export interface Exited {
@@ -15,9 +23,10 @@ export interface Exited {
   output: string;
 }
 
-/** Starts the bundle on loopback with only PATH and the given variables. */
+/** Starts the bundle on the image's Node.js, on loopback, with only PATH and the given variables. */
 export function launch(env: Record<string, string>) {
-  const child = spawn(process.execPath, [bundle], {
+  if (!staged) throw new Error('call requireBundle() in beforeAll before launch()');
+  const child = spawn(bundleNode, [join(staged, 'main.js')], {
     env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

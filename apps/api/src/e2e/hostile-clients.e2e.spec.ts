@@ -1,5 +1,12 @@
 import { connect, type Socket } from 'node:net';
-import { answer, launch, requireBundle, status, waitUntilReady } from './api-process';
+import {
+  answer,
+  launch,
+  releaseBundle,
+  requireBundle,
+  status,
+  waitUntilReady,
+} from './api-process';
 import { freePort } from './free-port';
 
 // A small cap and short limits, so that the flood is quick; `npm run flood` measures the defaults.
@@ -94,6 +101,7 @@ describe(`${clients} stalled clients against MAX_CONNECTIONS=${cap}`, () => {
   afterAll(async () => {
     api.child.kill('SIGKILL');
     await api.exited;
+    releaseBundle();
   });
 
   it.each(attacks)(

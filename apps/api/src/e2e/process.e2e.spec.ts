@@ -1,8 +1,9 @@
-import { Agent } from 'node:http';
-import { launch, requireBundle, status, waitUntilReady } from './api-process';
+import { Agent, createServer } from 'node:http';
+import { launch, releaseBundle, requireBundle, status, waitUntilReady } from './api-process';
 import { freePort } from './free-port';
 
 beforeAll(requireBundle);
+afterAll(releaseBundle);
 
 describe('invalid configuration', () => {
   it('in prod without secrets: exits 1 naming both variables, before listening', async () => {
@@ -33,6 +34,31 @@ describe('invalid configuration', () => {
     expect(output).toContain('SECRET_KEY must be at least 16 characters');
     expect(output).not.toContain('too-short');
     expect(output).not.toMatch(/"pw"/);
+  });
+});
+
+describe('start-up failure', () => {
+  it('is logged by pino as JSON with the reason, scrubbed of secrets, and exits 1', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as { port: number };
+    // A secret the failure's own message holds (the address it could not bind), so scrubbing shows.
+    const secret = `127.0.0.1:${port}`;
+    try {
+      const { code, output } = await launch({ PORT: String(port), DB_PASSWORD: secret }).exited;
+      expect(code).toBe(1);
+      const lines = output
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      const fatal = lines.filter((line) => line.level === 'fatal');
+      expect(fatal).toHaveLength(1);
+      expect(fatal[0].msg).toContain('EADDRINUSE');
+      expect(fatal[0].err.stack).toContain('[redacted]');
+      expect(output).not.toContain(secret);
+    } finally {
+      busy.close();
+    }
   });
 });
 

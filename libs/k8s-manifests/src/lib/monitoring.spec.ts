@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { appEnvNames, environments, httpMetrics } from '@shipyard/config';
 import { type K8sObject } from '../testing/objects';
 import { workspaceRoot } from '../testing/synth-cli';
+import { toolchainBinary } from '../testing/toolchain';
 import { ApiChart } from './api-chart';
 import { alertRuleGroups, grafanaDashboard, monitoringStackRelease } from './monitoring';
 import { deployNames } from './names';
@@ -25,7 +26,8 @@ async function exportedSeries(): Promise<Set<string>> {
   if (!existsSync(bundle))
     throw new Error('dist/apps/api/main.js is missing: run `npx nx build api`');
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const api: ChildProcess = spawn(process.execPath, [bundle], {
+  // On the image's Node.js major, from the toolchain cache (tools/toolchain/ensure.sh node22).
+  const api: ChildProcess = spawn(toolchainBinary('node22', 'node'), [bundle], {
     env: { PATH: process.env['PATH'], PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     stdio: 'ignore',
   });
