@@ -1,9 +1,7 @@
 import { type AppEnv, environments, runtimeSettingsFor, secretNames } from '@shipyard/config';
 import { defaultImageRepository } from './helm-values';
 import { monitoringNamespace, monitoringStackRelease } from './monitoring';
-import { appName, deployNames, probePaths } from './names';
-
-export const servicePort = 80;
+import { appName, deployNames, probePaths, servicePort } from './names';
 
 /**
  * What Terraform (and the integration test) need to know about a synthesized chart, so that no

@@ -1,6 +1,8 @@
 import { type AppEnv, environments, managementPaths } from '@shipyard/config';
 
 export const appName = 'api';
+/** Port of the Service in front of the pods (the NodePort maps to it). */
+export const servicePort = 80;
 
 /** Every name Terraform, the tests and the chart share; written here once. */
 export function deployNames(env: AppEnv) {
