@@ -18,8 +18,9 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUNDLE=$(realpath "${1:-$ROOT/dist/apps/api/main.js}")
-APP_UID=65532
-APP_GID=65532
+# The image's user, from the one place it is written: the Dockerfile's `USER uid:gid`.
+read -r APP_UID APP_GID < <(sed -nE 's/^USER[[:space:]]+([0-9]+):([0-9]+)[[:space:]]*$/\1 \2/p' "$ROOT/apps/api/Dockerfile")
+[[ ${APP_UID:-} && ${APP_GID:-} ]] || { echo "apps/api/Dockerfile has no numeric USER uid:gid line" >&2; exit 1; }
 # The node binary that runs the bundle: NODE_BIN, else the toolchain's Node.js 22 (the image's major). A copy
 # readable by uid 65532 is staged below (the toolchain cache may sit under a home directory it cannot enter).
 if [[ -z ${NODE_BIN:-} ]]; then

@@ -1,20 +1,13 @@
 import { plainSettingsFor, type RuntimeConfig } from './runtime-config';
-import { type AppEnv, appEnvNames } from './runtime-settings';
+import { type AppEnv, appEnvNames, type PlainSettingName } from './runtime-settings';
 
 export interface ResourceAmounts {
   readonly cpuMillicores: number;
   readonly memoryMebibytes: number;
 }
 
-export type TunableSettingName =
-  | 'LOG_LEVEL'
-  | 'API_BASE_URL'
-  | 'MAX_CONNECTIONS'
-  | 'HEADERS_TIMEOUT_SECONDS'
-  | 'REQUEST_TIMEOUT_SECONDS'
-  | 'KEEP_ALIVE_TIMEOUT_SECONDS'
-  | 'MANAGEMENT_PORT'
-  | 'SHUTDOWN_DRAIN_SECONDS';
+/** Every non-secret setting but APP_ENV, which is the environment's own name. */
+export type TunableSettingName = Exclude<PlainSettingName, 'APP_ENV'>;
 
 /** Probes and metrics on their own port in every cluster, out of reach of a client flood. */
 const managementPort = 9464;
@@ -92,6 +85,6 @@ export function isAppEnv(name: string): name is AppEnv {
 }
 
 /** The non-secret environment variables a deployment of `env` hands the process. */
-export function runtimeSettingsFor(env: AppEnv) {
+export function configMapDataFor(env: AppEnv) {
   return plainSettingsFor({ ...environments[env].runtime, APP_ENV: env });
 }

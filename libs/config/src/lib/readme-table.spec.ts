@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadRuntimeConfig } from './runtime-config';
-import { runtimeSettingNames, runtimeSettings } from './runtime-settings';
+import { runtimeSettingNames, settingDefinitions } from './runtime-settings';
 
 /** The configuration table of the repository's README, by variable name. */
 function readmeRows(): Map<string, string[]> {
@@ -29,7 +29,7 @@ describe('the README configuration table', () => {
 
   it.each([...runtimeSettingNames])('shows the default of %s and whether it is secret', (name) => {
     const [shownDefault, secret] = rows.get(name) ?? [];
-    if (runtimeSettings[name].secret) {
+    if (settingDefinitions[name].secret) {
       expect([shownDefault, secret]).toEqual(['generated in dev', 'yes']);
     } else {
       const value = defaults[name];

@@ -3,15 +3,15 @@ import { z } from 'zod';
 import {
   type PlainSettingName,
   type RuntimeSettingName,
-  runtimeSettings,
+  settingDefinitions,
   type SecretName,
   secretNames,
   settingRelations,
 } from './runtime-settings';
 
 const shape = Object.fromEntries(
-  Object.entries(runtimeSettings).map(([name, s]) => [name, s.schema]),
-) as { [N in RuntimeSettingName]: (typeof runtimeSettings)[N]['schema'] };
+  Object.entries(settingDefinitions).map(([name, s]) => [name, s.schema]),
+) as { [N in RuntimeSettingName]: (typeof settingDefinitions)[N]['schema'] };
 
 /** The rules between settings, checked once every setting is valid on its own. */
 function withRelations<T extends z.ZodObject>(schema: T) {
@@ -56,7 +56,7 @@ const isSecret = (name: string) => (secretNames as readonly string[]).includes(n
 /** Kubernetes and shells often hand over `FOO=` for "unset"; treat it so. */
 function ownSettings(env: EnvSource): Record<string, string> {
   const picked: Record<string, string> = {};
-  for (const name of Object.keys(runtimeSettings)) {
+  for (const name of Object.keys(settingDefinitions)) {
     const value = env[name];
     if (value !== undefined && value !== '') picked[name] = value;
   }

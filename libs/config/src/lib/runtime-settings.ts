@@ -42,7 +42,7 @@ const integer = (min: number, max: number, fallback: number, error?: string) =>
  * Every environment variable the API reads. The ConfigMap, the Secret, the README table and the
  * validation at boot are all derived from this table, so a setting is added in exactly one place.
  */
-export const runtimeSettings = {
+export const settingDefinitions = {
   PORT: {
     description: 'TCP port the HTTP server listens on.',
     secret: false,
@@ -122,19 +122,19 @@ export const runtimeSettings = {
   },
 } as const satisfies Record<string, RuntimeSetting>;
 
-export type RuntimeSettingName = keyof typeof runtimeSettings;
+export type RuntimeSettingName = keyof typeof settingDefinitions;
 
-type SecretFlag<N extends RuntimeSettingName> = (typeof runtimeSettings)[N]['secret'];
+type SecretFlag<N extends RuntimeSettingName> = (typeof settingDefinitions)[N]['secret'];
 export type SecretName = {
   [N in RuntimeSettingName]: SecretFlag<N> extends true ? N : never;
 }[RuntimeSettingName];
 export type PlainSettingName = Exclude<RuntimeSettingName, SecretName>;
 
-const names = Object.keys(runtimeSettings) as RuntimeSettingName[];
+const names = Object.keys(settingDefinitions) as RuntimeSettingName[];
 export const runtimeSettingNames: readonly RuntimeSettingName[] = names;
-export const secretNames = names.filter((n) => runtimeSettings[n].secret) as SecretName[];
+export const secretNames = names.filter((n) => settingDefinitions[n].secret) as SecretName[];
 export const plainSettingNames = names.filter(
-  (n) => !runtimeSettings[n].secret,
+  (n) => !settingDefinitions[n].secret,
 ) as PlainSettingName[];
 
 /** A rule between two settings, checked after each is valid on its own. */

@@ -3,7 +3,7 @@ import {
   appEnvNames,
   environments,
   plainSettingNames,
-  runtimeSettingsFor,
+  configMapDataFor,
   secretNames,
 } from '@shipyard/config';
 import { type K8sObject, only } from '../testing/objects';
@@ -57,7 +57,7 @@ function restrictedViolations(pod: K8sObject['spec']): string[] {
 describe.each(appEnvNames)('the %s chart', (env) => {
   const settings = environments[env];
   const names = deployNames(env);
-  const runtime = runtimeSettingsFor(env);
+  const runtime = configMapDataFor(env);
   const app = Testing.app();
   const namespace = only(Testing.synth(new NamespaceChart(app, 'namespace', { env })), 'Namespace');
   const objects = Testing.synth(

@@ -1,6 +1,6 @@
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { type AppEnv, environments, runtimeSettingsFor } from '@shipyard/config';
+import { type AppEnv, environments, configMapDataFor } from '@shipyard/config';
 import { ApiAvailability } from './availability';
 import { Monitoring } from './monitoring';
 import { appName, type DeployNames, deployNames } from './names';
@@ -44,7 +44,7 @@ export class ApiChart extends Chart {
       new Monitoring(this, 'Monitoring', {
         names,
         selectorLabels,
-        managementPort: Number(runtimeSettingsFor(env).MANAGEMENT_PORT),
+        managementPort: Number(configMapDataFor(env).MANAGEMENT_PORT),
       });
     }
   }

@@ -1,4 +1,4 @@
-import { type AppEnv, environments, runtimeSettingsFor, secretNames } from '@shipyard/config';
+import { type AppEnv, environments, configMapDataFor, secretNames } from '@shipyard/config';
 import { defaultImageRepository } from './helm-values';
 import { monitoringNamespace, monitoringStackRelease } from './monitoring';
 import { appName, deployNames, probePaths, servicePort } from './names';
@@ -20,9 +20,9 @@ export function deployContract(env: AppEnv, appVersion: string) {
     deployment_name: names.deployment,
     service_name: names.service,
     service_account_name: names.serviceAccount,
-    container_port: Number(runtimeSettingsFor(env).PORT),
+    container_port: Number(configMapDataFor(env).PORT),
     /** Probes and metrics; admitted only from the node (kubelet) and the monitoring namespace. */
-    management_port: Number(runtimeSettingsFor(env).MANAGEMENT_PORT),
+    management_port: Number(configMapDataFor(env).MANAGEMENT_PORT),
     liveness_path: probePaths.liveness,
     readiness_path: probePaths.readiness,
     service_port: servicePort,

@@ -1,6 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { type AppEnv, environments, runtimeSettingsFor } from '@shipyard/config';
+import { type AppEnv, environments, configMapDataFor } from '@shipyard/config';
 import { monitoringNamespace } from './monitoring';
 import { appName, type DeployNames, servicePort } from './names';
 
@@ -15,7 +15,7 @@ export class ApiNetwork extends Construct {
   constructor(scope: Construct, id: string, { env, names, deployment }: ApiNetworkProps) {
     super(scope, id);
     const settings = environments[env];
-    const runtime = runtimeSettingsFor(env);
+    const runtime = configMapDataFor(env);
     const port = Number(runtime.PORT);
     const managementPort = Number(runtime.MANAGEMENT_PORT);
 

@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { type AppEnv, environments, runtimeSettingsFor, secretNames } from '@shipyard/config';
+import { type AppEnv, environments, configMapDataFor, secretNames } from '@shipyard/config';
 import { helm } from './helm-values';
+import { imageUser } from './image-user';
 import { appName, type DeployNames, probePaths } from './names';
 
-/** uid of the image's non-root user (distroless `nonroot`, apps/api/Dockerfile's USER). */
-export const runAsUser = 65532;
+/** uid of the image's non-root user (distroless `nonroot`). */
+export const runAsUser = imageUser();
 /** Time for endpoint removal to reach every kube-proxy and load balancer before SIGTERM. */
 export const preStopPauseSeconds = 5;
 
@@ -24,7 +25,7 @@ export class ApiWorkload extends Construct {
   constructor(scope: Construct, id: string, { env, names, selectorLabels }: ApiWorkloadProps) {
     super(scope, id);
     const settings = environments[env];
-    const runtime = runtimeSettingsFor(env);
+    const runtime = configMapDataFor(env);
     const managementPort = Number(runtime.MANAGEMENT_PORT);
     const drainSeconds = Number(runtime.SHUTDOWN_DRAIN_SECONDS);
 
