@@ -22,11 +22,24 @@ export default [
             { sourceTag: 'scope:k8s', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: [] },
             // Tests of the deployed whole read what they expect from the libraries, nothing else.
-            { sourceTag: 'scope:infra', onlyDependOnLibsWithTags: ['scope:shared', 'scope:k8s'] },
+            {
+              sourceTag: 'scope:infra',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:k8s', 'scope:testing'],
+            },
+            // The API's end-to-end tests check the bundle against the chart's queries too.
+            {
+              sourceTag: 'scope:e2e',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:k8s', 'scope:testing'],
+            },
+            { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib', 'type:util'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib', 'type:util'] },
             { sourceTag: 'type:util', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib', 'type:util'] },
+            {
+              sourceTag: 'type:e2e',
+              onlyDependOnLibsWithTags: ['type:lib', 'type:util', 'type:e2e-utils'],
+            },
+            { sourceTag: 'type:e2e-utils', onlyDependOnLibsWithTags: [] },
           ],
         },
       ],

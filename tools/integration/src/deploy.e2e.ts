@@ -11,7 +11,7 @@ import { checkDrainHonoursBudget, checkNodeLoss, nodesUsedBy } from './deploy/di
 import { condition, Installed } from './deploy/installed';
 import { checkSecretChangeRolls, checkUninstallLeavesNothing } from './deploy/lifecycle';
 import { capturedLeaks, checkSecretsOnlyInSecret, generatedCount } from './deploy/secret-leaks';
-import { eventually } from './eventually';
+import { eventually } from '@shipyard/testing';
 import { Kube } from './kube';
 import { cleanup } from './release';
 

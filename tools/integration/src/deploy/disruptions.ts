@@ -1,4 +1,4 @@
-import { eventually } from '../eventually';
+import { eventually } from '@shipyard/testing';
 import type { Kube, KubeList, KubeObject } from '../kube';
 import { type Installed, isReady } from './installed';
 

@@ -1,4 +1,4 @@
-import { eventually } from '../eventually';
+import { eventually } from '@shipyard/testing';
 import { Kube, type KubeList } from '../kube';
 import { generateSecrets, helmReleases, helmUninstall } from '../release';
 import type { Installed } from './installed';

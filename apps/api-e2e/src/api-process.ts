@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { type Agent, get as httpGet } from 'node:http';
 import { join } from 'node:path';
+import { start } from '@shipyard/testing';
 import { bundleNode, stageBundle } from './bundle-node';
 
 /** The production bundle, exactly what the image runs, with its code cache, staged once per test file. */
@@ -18,25 +19,12 @@ export function releaseBundle(): void {
   staged = undefined;
 }
 
-export interface Exited {
-  code: number | null;
-  output: string;
-}
-
 /** Starts the bundle on the image's Node.js, on loopback, with only PATH and the given variables. */
 export function launch(env: Record<string, string>) {
   if (!staged) throw new Error('call requireBundle() in beforeAll before launch()');
-  const child = spawn(bundleNode, [join(staged, 'main.js')], {
+  return start(bundleNode, [join(staged, 'main.js')], {
     env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<Exited>((resolve) =>
-    child.on('exit', (code) => resolve({ code, output })),
-  );
-  return { child, exited, output: () => output };
 }
 
 export interface Answer {

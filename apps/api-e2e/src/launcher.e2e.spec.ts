@@ -12,10 +12,10 @@ import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundleNode, bundleNodeVersion, stageBundle } from './bundle-node';
-import { freePort } from './free-port';
+import { freePort } from '@shipyard/testing';
 
 /** The production build: main.js (apps/api/launcher/main.cjs), app.js and the cache the build wrote. */
-const dist = join(__dirname, '../../../../dist/apps/api');
+const dist = join(__dirname, '../../../dist/apps/api');
 const REFUSED = 'app.js.cache was written by another Node.js';
 
 let dir: string;

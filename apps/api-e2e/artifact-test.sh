@@ -7,9 +7,9 @@
 # SIGTERM. Any write outside /tmp makes the app fail, and so this test. Like the image, it writes V8's code cache
 # with the node that runs the app before starting it, and checks that the app starts with it.
 #
-#   tools/image/artifact-test.sh [BUNDLE]      BUNDLE defaults to dist/apps/api/main.js (nx run api:test-artifact);
+#   apps/api-e2e/artifact-test.sh [BUNDLE]      BUNDLE defaults to dist/apps/api/main.js (nx run api-e2e:test-artifact);
 #                                              app.js beside it is staged too
-#   NODE_BIN=/path/to/node tools/image/artifact-test.sh     to run it with another node; by default the image's
+#   NODE_BIN=/path/to/node apps/api-e2e/artifact-test.sh     to run it with another node; by default the image's
 #                                              Node.js 22 from the toolchain (tools/toolchain/ensure.sh node22)
 #
 # Needs bubblewrap (installed with apt-get when absent and run as root), curl, and user namespaces. As root it

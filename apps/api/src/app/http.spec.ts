@@ -1,6 +1,6 @@
 import { request as rawRequest } from 'node:http';
 import { version } from '../../package.json';
-import { knownSecrets, startTestServer, type TestServer } from './test-server';
+import { knownSecrets, startTestServer, type TestServer } from '../testing/test-server';
 
 describe('HTTP API (real Fastify server)', () => {
   let server: TestServer;

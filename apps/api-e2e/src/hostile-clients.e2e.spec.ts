@@ -7,7 +7,7 @@ import {
   status,
   waitUntilReady,
 } from './api-process';
-import { freePort } from './free-port';
+import { freePort } from '@shipyard/testing';
 
 // A small cap and short limits, so that the flood is quick; `npm run flood` measures the defaults.
 const cap = 50;

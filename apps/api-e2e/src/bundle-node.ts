@@ -3,7 +3,7 @@ import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
-const ensure = resolve(__dirname, '../../../../tools/toolchain/ensure.sh');
+const ensure = resolve(__dirname, '../../../tools/toolchain/ensure.sh');
 
 /** Node.js 22 from the toolchain cache: the image's runtime, so the production bundle is tested on it. */
 function bundleNodePath(): string {
@@ -28,7 +28,7 @@ export const bundleNodeVersion = execFileSync(bundleNode, ['--version'], {
  * Node.js). Returns the directory; the caller removes it.
  */
 export function stageBundle(): string {
-  const dist = resolve(__dirname, '../../../../dist/apps/api');
+  const dist = resolve(__dirname, '../../../dist/apps/api');
   for (const file of ['main.js', 'app.js']) {
     if (!existsSync(join(dist, file)))
       throw new Error(`${dist}/${file} is missing: run \`npx nx build api\` first`);

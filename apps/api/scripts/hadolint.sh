@@ -2,7 +2,7 @@
 # Lints apps/api/Dockerfile with hadolint (2.15.1 from the shared toolchain venv, tools/toolchain/ensure.sh pytools).
 # Fails on any finding, style included: a rule may only be silenced inline, with its reason, in the Dockerfile.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 DOCKERFILE=apps/api/Dockerfile
 cd "$ROOT"
 

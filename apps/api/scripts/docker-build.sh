@@ -5,7 +5,7 @@
 # OCI labels: version (apps/api/package.json), revision (git HEAD), source ($IMAGE_SOURCE, else git remote origin).
 # Extra `docker build` flags may follow, e.g. `npx nx run api:docker-build -- --no-cache`.
 set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 cd "$ROOT"
 
 die() { echo "docker-build: ERROR: $*" >&2; exit 1; }
@@ -13,7 +13,7 @@ command -v docker >/dev/null || die "the docker CLI is not installed"
 if ! docker_error=$(docker info 2>&1 >/dev/null); then
   die "no Docker engine is reachable (\`docker info\` failed: $(tail -n 1 <<<"$docker_error")).
 Build the image where an engine runs (CI's Docker agent), or prove the runtime claims here without one:
-  npx nx run api:test-artifact"
+  npx nx run api-e2e:test-artifact"
 fi
 
 version=$(node -p "require('./apps/api/package.json').version")

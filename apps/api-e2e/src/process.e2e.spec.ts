@@ -1,6 +1,6 @@
 import { Agent, createServer } from 'node:http';
 import { launch, releaseBundle, requireBundle, status, waitUntilReady } from './api-process';
-import { freePort } from './free-port';
+import { freePort } from '@shipyard/testing';
 
 beforeAll(requireBundle);
 afterAll(releaseBundle);
