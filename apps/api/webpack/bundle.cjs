@@ -9,7 +9,6 @@ const {
   IgnorePlugin,
   NormalModuleReplacementPlugin,
 } = require('webpack');
-const { spawnSync } = require('child_process');
 const { readFileSync } = require('fs');
 const { join } = require('path');
 
@@ -79,14 +78,13 @@ class KeepNamesMinimizer {
 const LAUNCHER = join(__dirname, '../launcher/main.cjs');
 
 /**
- * Production only: the bundle is app.js and main.js is launcher/main.cjs, which runs it with V8's code
- * cache. After each build this writes that cache by running `main.js --write-code-cache` with the Node.js
- * that runs the build, so a build whose bundle cannot start fails here. The image writes its own cache
- * with its own Node.js (Dockerfile).
+ * Production only: the bundle becomes app.js and main.js is launcher/main.cjs, which runs it with V8's code
+ * cache when one lies beside it. The cache is written afterwards by `nx run api:code-cache` (project.json) or,
+ * in the image, by the image's own Node.js (Dockerfile): a cache belongs to the Node.js that will read it.
  */
 class CodeCacheLauncher {
   apply(compiler) {
-    const { Compilation, WebpackError, sources } = compiler.webpack;
+    const { Compilation, sources } = compiler.webpack;
     compiler.hooks.thisCompilation.tap(CodeCacheLauncher.name, (compilation) => {
       compilation.hooks.processAssets.tap(
         // After minification, which leaves the launcher alone this way.
@@ -97,22 +95,6 @@ class CodeCacheLauncher {
           compilation.emitAsset('main.js', new sources.RawSource(readFileSync(LAUNCHER, 'utf8')));
         },
       );
-    });
-    compiler.hooks.afterEmit.tap(CodeCacheLauncher.name, (compilation) => {
-      if (compilation.errors.length > 0) return;
-      const main = join(compiler.outputPath, 'main.js');
-      const run = spawnSync(process.execPath, [main, '--write-code-cache'], {
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
-      if (run.status !== 0) {
-        compilation.errors.push(
-          new WebpackError(
-            `\`node ${main} --write-code-cache\` failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}): ` +
-              `the bundle does not start.\n${run.stdout}${run.stderr}`,
-          ),
-        );
-      }
     });
   }
 }

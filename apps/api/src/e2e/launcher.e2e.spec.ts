@@ -13,26 +13,44 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port';
 
-/** The production build: main.js (apps/api/launcher/main.cjs), app.js and the cache the build wrote. */
+/** The production build: main.js (apps/api/launcher/main.cjs) and the bundle app.js. */
 const dist = join(__dirname, '../../../../dist/apps/api');
 const REFUSED = 'app.js.cache was written by another Node.js';
 
 let dir: string;
 
 beforeAll(() => {
-  for (const file of ['main.js', 'app.js', 'app.js.cache']) {
+  for (const file of ['main.js', 'app.js']) {
     if (!existsSync(join(dist, file)))
       throw new Error(`${dist}/${file} is missing: run \`npx nx build api\` first`);
   }
 });
 
+/** A copy of the build, with a code cache written by the Node.js that runs these tests. */
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'shipyard-launcher-'));
-  for (const file of ['main.js', 'app.js', 'app.js.cache'])
-    copyFileSync(join(dist, file), join(dir, file));
+  for (const file of ['main.js', 'app.js']) copyFileSync(join(dist, file), join(dir, file));
 });
 
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function writeCodeCache(env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [join(dir, 'main.js'), '--write-code-cache'], {
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+/** V8's own verdict on the cache beside main.js: `script.cachedDataRejected` of the launcher's compile. */
+function checkCodeCache(): { status: number | null; verdict: unknown } {
+  const run = spawnSync(process.execPath, [join(dir, 'main.js'), '--check-code-cache'], {
+    env: { PATH: process.env['PATH'] ?? '' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: run.status, verdict: JSON.parse(run.stdout.trim()).codeCache };
+}
 
 function status(url: string): Promise<number> {
   return new Promise((resolve) => {
@@ -74,7 +92,9 @@ async function startAndServe(): Promise<{ root: number; output: string }> {
 }
 
 describe('main.js with the code cache', () => {
-  it('starts with the cache the build wrote for this Node.js, without refusing it', async () => {
+  it('V8 accepts the cache written for this Node.js, and the app starts with it', async () => {
+    expect(writeCodeCache().status).toBe(0);
+    expect(checkCodeCache()).toEqual({ status: 0, verdict: 'accepted' });
     const { root, output } = await startAndServe();
     expect(root).toBe(200);
     expect(output).not.toContain(REFUSED);
@@ -82,6 +102,7 @@ describe('main.js with the code cache', () => {
 
   it('given a cache it cannot use: says so once, naming the fix, and serves anyway', async () => {
     writeFileSync(join(dir, 'app.js.cache'), 'not a V8 code cache');
+    expect(checkCodeCache()).toEqual({ status: 1, verdict: 'rejected' });
     const { root, output } = await startAndServe();
     expect(root).toBe(200);
     const refusals = output.split('\n').filter((line) => line.includes(REFUSED));
@@ -91,7 +112,7 @@ describe('main.js with the code cache', () => {
   });
 
   it('without a cache: starts and serves, and says nothing about it', async () => {
-    rmSync(join(dir, 'app.js.cache'));
+    expect(checkCodeCache()).toEqual({ status: 1, verdict: 'missing' });
     const { root, output } = await startAndServe();
     expect(root).toBe(200);
     expect(output).not.toContain('app.js.cache');
@@ -99,14 +120,9 @@ describe('main.js with the code cache', () => {
 });
 
 describe('main.js --write-code-cache', () => {
-  it('writes a cache that the next process uses, with no value of its run in it', () => {
-    rmSync(join(dir, 'app.js.cache'));
+  it('writes the cache whole, with no value of its run in it', () => {
     const secret = 'launcher-spec-secret-0123456789';
-    const run = spawnSync(process.execPath, [join(dir, 'main.js'), '--write-code-cache'], {
-      env: { PATH: process.env['PATH'] ?? '', SECRET_KEY: secret, DB_PASSWORD: secret },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const run = writeCodeCache({ SECRET_KEY: secret, DB_PASSWORD: secret });
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('wrote ');
     const cache = readFileSync(join(dir, 'app.js.cache'));
@@ -116,26 +132,9 @@ describe('main.js --write-code-cache', () => {
     expect(readdirSync(dir).sort()).toEqual(['app.js', 'app.js.cache', 'main.js']);
   });
 
-  it('then the app starts with it', async () => {
-    rmSync(join(dir, 'app.js.cache'));
-    const run = spawnSync(process.execPath, [join(dir, 'main.js'), '--write-code-cache'], {
-      env: { PATH: process.env['PATH'] ?? '' },
-      timeout: 60_000,
-    });
-    expect(run.status).toBe(0);
-    const { root, output } = await startAndServe();
-    expect(root).toBe(200);
-    expect(output).not.toContain(REFUSED);
-  });
-
   it('fails with the reason when the app cannot start, and leaves no cache behind', () => {
-    rmSync(join(dir, 'app.js.cache'));
     writeFileSync(join(dir, 'app.js'), 'throw new Error("broken bundle")');
-    const run = spawnSync(process.execPath, [join(dir, 'main.js'), '--write-code-cache'], {
-      env: { PATH: process.env['PATH'] ?? '' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const run = writeCodeCache();
     expect(run.status).not.toBe(0);
     expect(run.stdout + run.stderr).toContain('broken bundle');
     expect(existsSync(join(dir, 'app.js.cache'))).toBe(false);
