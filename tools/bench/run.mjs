@@ -7,13 +7,14 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { CONNECTIONS, load, ROUTES, summarize } from './lib/load.mjs';
 import { readOptions, USAGE } from './lib/options.mjs';
-import { artifact, buildApi, buildFloor, ensureWrk } from './lib/prepare.mjs';
+import { artifact, buildApi, buildFloor, ensureWrk, writeCodeCaches } from './lib/prepare.mjs';
 import { die, now, progress, REPO, round, run, sleep } from './lib/proc.mjs';
 import { ensureVenv, venvBin } from './lib/reference.mjs';
 import { GOALS, report } from './lib/report.mjs';
 import {
   API_BUNDLE,
   cpuClock,
+  runtime,
   FLOOR_BUNDLE,
   rssMiB,
   SERVERS,
@@ -31,7 +32,7 @@ async function machine() {
   const version = async (cmd, args) => (await run(cmd, args, { allowFail: true })).out.trim();
   return {
     cpus: cpus().length,
-    node: process.version,
+    node: (await run(runtime.node, ['--version'], { allowFail: true })).out.trim(),
     loadavgStart: loadavg().map((x) => round(x, 2)),
     wrk: (await version('wrk', ['--version'])).match(/wrk (\S+)/)?.[1] ?? '?',
     gunicorn: await version(venvBin('gunicorn'), ['--version']),
@@ -64,6 +65,7 @@ async function measureServers(S) {
 }
 
 async function main(S) {
+  runtime.node = S.node;
   const t0 = now();
   const r = {
     startedAt: new Date().toISOString(),
@@ -75,6 +77,7 @@ async function main(S) {
     throw new Error(
       `${relative(REPO, API_BUNDLE)} missing: build the API first (or drop --skip-build)`,
     );
+  await writeCodeCaches();
   await ensureWrk();
   await ensureVenv();
   r.machine = await machine();

@@ -10,6 +10,7 @@ export const USAGE = `usage: node tools/bench/run.mjs [options]
   --quick        short settings, for trying the harness
   --skip-build   use the built bundles in dist/ (the plain NestJS reference is built if missing)
   --skip-synth   leave out the synth timings
+  --node PATH    the Node.js that runs the API, the plain NestJS app and the ceiling (default: this one)
   --help         this text`;
 
 const NUMERIC = ['rounds', 'duration', 'warmup', 'spawns'];
@@ -24,6 +25,7 @@ export function readOptions(argv = process.argv.slice(2)) {
       allowPositionals: false,
       options: {
         ...Object.fromEntries(NUMERIC.map((name) => [name, { type: 'string' }])),
+        node: { type: 'string' },
         quick: { type: 'boolean', default: false },
         'skip-build': { type: 'boolean', default: false },
         'skip-synth': { type: 'boolean', default: false },
@@ -52,6 +54,7 @@ export function readOptions(argv = process.argv.slice(2)) {
     flaskRounds: 1,
     flaskDuration: Math.min(3, duration),
     flaskWarmup: 1,
+    node: values.node ?? process.execPath,
     build: !values['skip-build'],
     synth: !values['skip-synth'],
   };

@@ -98,6 +98,8 @@ function otherFigures(r, S) {
   const lines = [
     `spawn-to-ready (median of ${S.spawns})  api ${sp.api.medianMs} ms   plain NestJS ${sp.nestFloor.medianMs} ms` +
       `   ceiling ${sp.ceiling.medianMs} ms`,
+    `  CPU until ready (median)     api ${sp.api.cpuMedianMs} ms   plain NestJS ${sp.nestFloor.cpuMedianMs} ms` +
+      `   ceiling ${sp.ceiling.cpuMedianMs} ms   (= ${fmtX(sp.api.cpuMedianMs / sp.nestFloor.cpuMedianMs)} plain NestJS's)`,
     `RSS idle (MiB)                 api ${idleMiB.api}   plain NestJS ${idleMiB.nestFloor}   ceiling ${idleMiB.ceiling}`,
     `RSS under load (max MiB)       api ${loadMaxMiB.api}   plain NestJS ${loadMaxMiB.nestFloor}   ceiling ${loadMaxMiB.ceiling}`,
   ];

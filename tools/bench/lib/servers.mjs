@@ -20,13 +20,16 @@ const serverEnv = (extra) => ({
 });
 const loopback = (port) => ({ HOST: '127.0.0.1', PORT: String(port) });
 
+/** The Node.js that runs the Node servers and writes their code caches (--node). */
+export const runtime = { node: process.execPath };
+
 /** name -> label, ready path, routes it is loaded on (all when absent), and (port) => [cmd, args, cwd, env]. */
 export const SERVERS = {
   api: {
     label: 'api (NestJS)',
     readyPath: '/readyz',
     cmd: (port) => [
-      process.execPath,
+      runtime.node,
       [API_BUNDLE],
       REPO,
       serverEnv({ ...loopback(port), LOG_LEVEL: 'info', APP_ENV: 'dev', NODE_ENV: 'production' }),
@@ -38,7 +41,7 @@ export const SERVERS = {
     readyPath: '/readyz',
     routes: ['/'],
     cmd: (port) => [
-      process.execPath,
+      runtime.node,
       [FLOOR_BUNDLE],
       REPO,
       serverEnv({ ...loopback(port), NODE_ENV: 'production' }),
@@ -48,7 +51,7 @@ export const SERVERS = {
     label: 'ceiling (node:http)',
     readyPath: '/healthz',
     cmd: (port) => [
-      process.execPath,
+      runtime.node,
       [join(REFERENCE, 'ceiling_node.js')],
       REFERENCE,
       serverEnv({ PORT: String(port) }),
@@ -124,6 +127,19 @@ export function groupCpuMs(pgid) {
   return (ticks * 1000) / cpuClock.ticksPerSecond;
 }
 
+/** CPU time every thread of a process has spent so far, in ms, at nanosecond resolution (schedstat). */
+export function processCpuMs(pid) {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      /* thread gone meanwhile */
+    }
+  }
+  return ns / 1e6;
+}
+
 /** Spawns a server and waits for the first 200 on its ready path; returns its handle and spawn-to-ready ms. */
 export async function startServer(name, { timeoutMs = 30e3 } = {}) {
   const port = await freePort();
@@ -152,7 +168,9 @@ export async function startServer(name, { timeoutMs = 30e3 } = {}) {
       throw new Error(`${name} not ready within ${timeoutMs / 1000} s:\n${tail}`);
     await sleep(2);
   }
-  return { name, port, child, pid: child.pid, readyMs: now() - started, tail: () => tail };
+  const readyMs = now() - started;
+  const cpuToReadyMs = processCpuMs(child.pid);
+  return { name, port, child, pid: child.pid, readyMs, cpuToReadyMs, tail: () => tail };
 }
 
 export const exited = (server) =>
