@@ -4,11 +4,7 @@
  * benchmark's plain NestJS reference (tools/bench/nest-floor) is bundled exactly the same way.
  */
 const TerserPlugin = require('terser-webpack-plugin');
-const {
-  ContextReplacementPlugin,
-  IgnorePlugin,
-  NormalModuleReplacementPlugin,
-} = require('webpack');
+const { ContextReplacementPlugin, IgnorePlugin } = require('webpack');
 const { readFileSync } = require('fs');
 const { join } = require('path');
 
@@ -138,13 +134,6 @@ function bundleConfig(production) {
           '@fastify/ajv-compiler': deferred('fastify-ajv-compiler.cjs'),
           '@fastify/fast-json-stringify-compiler': deferred('fastify-serializer-compiler.cjs'),
         }),
-        // boxen, chalk, wrap-ansi: Terminus' 'pretty' error log style only (HealthModule sets logger: false).
-        deferRequires(
-          /@nestjs[\\/]terminus[\\/]dist[\\/]health-check[\\/]error-logger[\\/]pretty-error-logger\.service\.js$/,
-          {
-            boxen: deferred('boxen.cjs'),
-          },
-        ),
         // http2, https (and tls): Fastify's http2/https options; https and zlib: prom-client's Pushgateway.
         deferRequires(/fastify[\\/]lib[\\/]server\.js$/, {
           'node:http2': `${deferred('node-builtin.cjs')}?http2`,
@@ -162,12 +151,6 @@ function bundleConfig(production) {
       // Terminus' checkPackages() does `require(`${module}`)`, which webpack turns into a context over
       // its own dist/utils folder (.d.ts and .map files included, which fail to parse): make it empty.
       new ContextReplacementPlugin(/@nestjs[\\/]terminus[\\/]dist[\\/]utils$/, /^$/),
-      // zod's CommonJS entry loads every translation of its error messages (40-odd languages, a quarter
-      // of its size) for the `z.locales` namespace; we use its default English messages only.
-      new NormalModuleReplacementPlugin(
-        /zod[\\/]v4[\\/]locales[\\/]index\.cjs$/,
-        join(__dirname, 'no-zod-locales.cjs'),
-      ),
       new IgnorePlugin({
         checkResource: (resource) => lazyPackages.has(packageOf(resource)) && !resolvable(resource),
       }),
