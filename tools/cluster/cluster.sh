@@ -11,7 +11,8 @@
 #   cluster.sh kubeconfig NAME             print the kubeconfig path of NAME
 #
 # State (kwokctl's workdir, kubeconfig, logs) lives in ${TMPDIR:-/tmp}/shipyard-cluster-NAME and is deleted
-# by down. Nothing is written to ~/.kube or ~/.kwok. CRDs from <repo>/../shared/crds (SHIPYARD_CRDS_DIR).
+# by down. Nothing is written to ~/.kube or ~/.kwok. CRDs and kubectl come from the toolchain cache
+# (tools/toolchain/ensure.sh crds kubectl), like every other binary here.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -34,19 +35,18 @@ set_name() {
 }
 
 tools() {
-  "$REPO/tools/toolchain/ensure.sh" kwok etcd k8s >&2
+  "$REPO/tools/toolchain/ensure.sh" kwok etcd k8s kubectl crds >&2
   # shellcheck source=/dev/null
-  source "$REPO/tools/toolchain/env.sh" kwok etcd k8s
-  command -v kubectl >/dev/null || die "kubectl is not on PATH"
+  source "$REPO/tools/toolchain/env.sh" kwok etcd k8s kubectl
 }
 
 kctl() { timeout 60 kubectl --kubeconfig "$KUBECONFIG_PATH" "$@"; }
 
 crds_dir() {
-  local dir=${SHIPYARD_CRDS_DIR:-$REPO/../shared/crds}
-  [[ -d $dir ]] || die "CRD directory $dir is missing (expected <repo>/../shared/crds, or set SHIPYARD_CRDS_DIR)"
+  local dir
+  dir=$("$REPO/tools/toolchain/ensure.sh" --paths crds) || die "the CRDs are not generated: run tools/toolchain/ensure.sh crds"
   compgen -G "$dir/*.yaml" >/dev/null || die "no *.yaml CRD in $dir"
-  (cd "$dir" && pwd)
+  echo "$dir"
 }
 
 cluster_pids() { pgrep -f -- "$PROC_PATTERN" || true; }
@@ -76,8 +76,8 @@ cmd_up() {
     esac
   done
   start=$(date +%s%N)
-  crds=$(crds_dir)
   tools
+  crds=$(crds_dir)
   if [[ -e $ROOT ]] || [[ -n $(cluster_pids) ]]; then
     say "left over from an earlier run: tearing it down first"
     cmd_down
@@ -284,7 +284,7 @@ main() {
     run) set_name "${1:-}"; shift; cmd_run "$@" ;;
     kubeconfig) set_name "${1:-}"; echo "$KUBECONFIG_PATH" ;;
     _watch) set_name "${1:-}"; cmd_watch "${2:?owner pid}" ;;
-    *) sed -n '2,14p' "$SELF" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '2,15p' "$SELF" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 }
 

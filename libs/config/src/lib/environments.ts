@@ -1,16 +1,16 @@
 import { plainSettingsFor, type RuntimeConfig } from './runtime-config';
-import { type AppEnv, appEnvNames } from './runtime-settings';
+import { type AppEnv, appEnvNames, type PlainSettingName } from './runtime-settings';
 
 export interface ResourceAmounts {
   readonly cpuMillicores: number;
   readonly memoryMebibytes: number;
 }
 
-export type TunableSettingName =
-  | 'LOG_LEVEL'
-  | 'API_BASE_URL'
-  | 'MAX_CONNECTIONS'
-  | 'SHUTDOWN_DRAIN_SECONDS';
+/** Every non-secret setting but APP_ENV, which is the environment's own name. */
+export type TunableSettingName = Exclude<PlainSettingName, 'APP_ENV'>;
+
+/** Probes and metrics on their own port in every cluster, out of reach of a client flood. */
+const managementPort = 9464;
 
 /** Everything that differs between two deployments of the same code. */
 export interface EnvironmentSettings {
@@ -52,6 +52,7 @@ export const environments: Readonly<Record<AppEnv, EnvironmentSettings>> = {
     runtime: {
       LOG_LEVEL: 'debug',
       API_BASE_URL: 'http://api.shipyard-dev.svc.cluster.local',
+      MANAGEMENT_PORT: managementPort,
       SHUTDOWN_DRAIN_SECONDS: 3,
     },
   },
@@ -73,6 +74,7 @@ export const environments: Readonly<Record<AppEnv, EnvironmentSettings>> = {
       LOG_LEVEL: 'info',
       API_BASE_URL: 'https://api.example.com',
       MAX_CONNECTIONS: 2048,
+      MANAGEMENT_PORT: managementPort,
       SHUTDOWN_DRAIN_SECONDS: 5,
     },
   },
@@ -83,6 +85,6 @@ export function isAppEnv(name: string): name is AppEnv {
 }
 
 /** The non-secret environment variables a deployment of `env` hands the process. */
-export function runtimeSettingsFor(env: AppEnv) {
+export function configMapDataFor(env: AppEnv) {
   return plainSettingsFor({ ...environments[env].runtime, APP_ENV: env });
 }

@@ -25,8 +25,42 @@ describe('loadRuntimeConfig', () => {
       APP_ENV: 'dev',
       LOG_LEVEL: 'info',
       MAX_CONNECTIONS: 1024,
+      HEADERS_TIMEOUT_SECONDS: 10,
+      REQUEST_TIMEOUT_SECONDS: 30,
+      KEEP_ALIVE_TIMEOUT_SECONDS: 65,
       SHUTDOWN_DRAIN_SECONDS: 5,
     });
+    expect(config.MANAGEMENT_PORT).toBeUndefined();
+  });
+
+  it('keeps idle connections open longer than the ALB does, saying why', () => {
+    expect(problemsOf({ KEEP_ALIVE_TIMEOUT_SECONDS: '60' })).toEqual([
+      {
+        variable: 'KEEP_ALIVE_TIMEOUT_SECONDS',
+        reason:
+          'must be a whole number of seconds above 60 (the AWS ALB\'s idle timeout) and at most 3600 (got "60")',
+      },
+    ]);
+    expect(
+      loadRuntimeConfig({ KEEP_ALIVE_TIMEOUT_SECONDS: '61' }).config.KEEP_ALIVE_TIMEOUT_SECONDS,
+    ).toBe(61);
+  });
+
+  it('rejects a request timeout shorter than the headers timeout', () => {
+    expect(problemsOf({ HEADERS_TIMEOUT_SECONDS: '20', REQUEST_TIMEOUT_SECONDS: '10' })).toEqual([
+      {
+        variable: 'REQUEST_TIMEOUT_SECONDS',
+        reason:
+          'must be at least HEADERS_TIMEOUT_SECONDS (20): the headers are part of the request (got "10")',
+      },
+    ]);
+  });
+
+  it('rejects a management port equal to PORT', () => {
+    expect(problemsOf({ PORT: '8080', MANAGEMENT_PORT: '8080' })).toEqual([
+      { variable: 'MANAGEMENT_PORT', reason: 'must differ from PORT (8080) (got "8080")' },
+    ]);
+    expect(loadRuntimeConfig({ MANAGEMENT_PORT: '9000' }).config.MANAGEMENT_PORT).toBe(9000);
   });
 
   it('generates a distinct secret per process in dev and says which', () => {
@@ -64,6 +98,9 @@ describe('loadRuntimeConfig', () => {
     ['PORT', '80.5'],
     ['MAX_CONNECTIONS', '0'],
     ['SHUTDOWN_DRAIN_SECONDS', '-1'],
+    ['HEADERS_TIMEOUT_SECONDS', '0'],
+    ['REQUEST_TIMEOUT_SECONDS', '1.5'],
+    ['MANAGEMENT_PORT', '0'],
     ['APP_ENV', 'qa'],
     ['LOG_LEVEL', 'loud'],
     ['API_BASE_URL', 'not a url'],

@@ -3,16 +3,28 @@ import { z } from 'zod';
 import {
   type PlainSettingName,
   type RuntimeSettingName,
-  runtimeSettings,
+  settingDefinitions,
   type SecretName,
   secretNames,
+  settingRelations,
 } from './runtime-settings';
 
 const shape = Object.fromEntries(
-  Object.entries(runtimeSettings).map(([name, s]) => [name, s.schema]),
-) as { [N in RuntimeSettingName]: (typeof runtimeSettings)[N]['schema'] };
+  Object.entries(settingDefinitions).map(([name, s]) => [name, s.schema]),
+) as { [N in RuntimeSettingName]: (typeof settingDefinitions)[N]['schema'] };
 
-const runtimeSchema = z.object(shape);
+/** The rules between settings, checked once every setting is valid on its own. */
+function withRelations<T extends z.ZodObject>(schema: T) {
+  return schema.superRefine((config, context) => {
+    for (const { variable, holds, reason } of settingRelations) {
+      const values = config as Parameters<typeof holds>[0];
+      if (!holds(values))
+        context.addIssue({ code: 'custom', path: [variable], message: reason(values) });
+    }
+  });
+}
+
+const runtimeSchema = withRelations(z.object(shape));
 
 type Parsed = z.output<typeof runtimeSchema>;
 
@@ -44,7 +56,7 @@ const isSecret = (name: string) => (secretNames as readonly string[]).includes(n
 /** Kubernetes and shells often hand over `FOO=` for "unset"; treat it so. */
 function ownSettings(env: EnvSource): Record<string, string> {
   const picked: Record<string, string> = {};
-  for (const name of Object.keys(runtimeSettings)) {
+  for (const name of Object.keys(settingDefinitions)) {
     const value = env[name];
     if (value !== undefined && value !== '') picked[name] = value;
   }
@@ -105,7 +117,7 @@ export function plainSettingsFor(
   const plainShape = Object.fromEntries(
     Object.entries(shape).filter(([name]) => !isSecret(name)),
   ) as Pick<typeof shape, PlainSettingName>;
-  const result = z.object(plainShape).safeParse(overrides);
+  const result = withRelations(z.object(plainShape)).safeParse(overrides);
   if (!result.success) {
     throw new RuntimeConfigError(result.error.issues.map((i) => describe(i, {})));
   }

@@ -13,19 +13,36 @@ export interface RuntimeSetting<S extends z.ZodType = z.ZodType> {
   readonly schema: S;
 }
 
-const integer = (min: number, max: number, fallback: number) =>
-  z.coerce
-    .number({ error: `must be a whole number between ${min} and ${max}` })
-    .int({ error: `must be a whole number between ${min} and ${max}` })
-    .min(min, { error: `must be a whole number between ${min} and ${max}` })
-    .max(max, { error: `must be a whole number between ${min} and ${max}` })
-    .default(fallback);
+/**
+ * Idle timeout of the AWS ALB in front of the cluster (its default); the server must keep idle
+ * connections open longer, or the balancer may send a request down a connection being closed.
+ */
+export const loadBalancerIdleTimeoutSeconds = 60;
+
+/** Routes the management port serves; the probes and the ServiceMonitor use the same paths. */
+export const managementPaths = {
+  liveness: '/healthz',
+  readiness: '/readyz',
+  metrics: '/metrics',
+} as const;
+
+/** Enough for the kubelet's probes and a few scrapers; the point is that clients cannot use them. */
+export const managementMaxConnections = 16;
+
+const wholeNumber = (
+  min: number,
+  max: number,
+  error = `must be a whole number between ${min} and ${max}`,
+) => z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+
+const integer = (min: number, max: number, fallback: number, error?: string) =>
+  wholeNumber(min, max, error).default(fallback);
 
 /**
  * Every environment variable the API reads. The ConfigMap, the Secret, the README table and the
  * validation at boot are all derived from this table, so a setting is added in exactly one place.
  */
-export const runtimeSettings = {
+export const settingDefinitions = {
   PORT: {
     description: 'TCP port the HTTP server listens on.',
     secret: false,
@@ -60,6 +77,33 @@ export const runtimeSettings = {
     secret: false,
     schema: integer(1, 1_000_000, 1024),
   },
+  HEADERS_TIMEOUT_SECONDS: {
+    description:
+      'How long a client may take to send its request headers (or anything at all on a new connection) before it is disconnected.',
+    secret: false,
+    schema: integer(1, 3600, 10),
+  },
+  REQUEST_TIMEOUT_SECONDS: {
+    description:
+      'How long a client may take to send a whole request, headers and body, before it gets 408 and is disconnected. At least HEADERS_TIMEOUT_SECONDS.',
+    secret: false,
+    schema: integer(1, 3600, 30),
+  },
+  KEEP_ALIVE_TIMEOUT_SECONDS: {
+    description: `How long an idle keep-alive connection stays open. More than ${loadBalancerIdleTimeoutSeconds} (the idle timeout of the AWS ALB), so a load balancer never reuses a connection the server has just closed.`,
+    secret: false,
+    schema: integer(
+      loadBalancerIdleTimeoutSeconds + 1,
+      3600,
+      65,
+      `must be a whole number of seconds above ${loadBalancerIdleTimeoutSeconds} (the AWS ALB's idle timeout) and at most 3600`,
+    ),
+  },
+  MANAGEMENT_PORT: {
+    description: `Optional second TCP port serving only the probes and metrics (${Object.values(managementPaths).join(', ')}), with its own cap of ${managementMaxConnections} connections, so a flood of clients on PORT cannot starve them. Unset: none.`,
+    secret: false,
+    schema: wholeNumber(1, 65535).optional(),
+  },
   SHUTDOWN_DRAIN_SECONDS: {
     description:
       'After SIGTERM, how long the server keeps answering while readiness reports 503, so load balancers stop routing to it first.',
@@ -78,17 +122,38 @@ export const runtimeSettings = {
   },
 } as const satisfies Record<string, RuntimeSetting>;
 
-export type RuntimeSettingName = keyof typeof runtimeSettings;
+export type RuntimeSettingName = keyof typeof settingDefinitions;
 
-type SecretFlag<N extends RuntimeSettingName> = (typeof runtimeSettings)[N]['secret'];
+type SecretFlag<N extends RuntimeSettingName> = (typeof settingDefinitions)[N]['secret'];
 export type SecretName = {
   [N in RuntimeSettingName]: SecretFlag<N> extends true ? N : never;
 }[RuntimeSettingName];
 export type PlainSettingName = Exclude<RuntimeSettingName, SecretName>;
 
-const names = Object.keys(runtimeSettings) as RuntimeSettingName[];
+const names = Object.keys(settingDefinitions) as RuntimeSettingName[];
 export const runtimeSettingNames: readonly RuntimeSettingName[] = names;
-export const secretNames = names.filter((n) => runtimeSettings[n].secret) as SecretName[];
+export const secretNames = names.filter((n) => settingDefinitions[n].secret) as SecretName[];
 export const plainSettingNames = names.filter(
-  (n) => !runtimeSettings[n].secret,
+  (n) => !settingDefinitions[n].secret,
 ) as PlainSettingName[];
+
+/** A rule between two settings, checked after each is valid on its own. */
+export interface SettingRelation {
+  readonly variable: PlainSettingName;
+  readonly holds: (config: Record<PlainSettingName, unknown>) => boolean;
+  readonly reason: (config: Record<PlainSettingName, unknown>) => string;
+}
+
+export const settingRelations: readonly SettingRelation[] = [
+  {
+    variable: 'REQUEST_TIMEOUT_SECONDS',
+    holds: (c) => Number(c.REQUEST_TIMEOUT_SECONDS) >= Number(c.HEADERS_TIMEOUT_SECONDS),
+    reason: (c) =>
+      `must be at least HEADERS_TIMEOUT_SECONDS (${c.HEADERS_TIMEOUT_SECONDS}): the headers are part of the request`,
+  },
+  {
+    variable: 'MANAGEMENT_PORT',
+    holds: (c) => c.MANAGEMENT_PORT === undefined || c.MANAGEMENT_PORT !== c.PORT,
+    reason: (c) => `must differ from PORT (${c.PORT})`,
+  },
+];

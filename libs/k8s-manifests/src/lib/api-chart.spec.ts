@@ -3,11 +3,12 @@ import {
   appEnvNames,
   environments,
   plainSettingNames,
-  runtimeSettingsFor,
+  configMapDataFor,
   secretNames,
 } from '@shipyard/config';
 import { type K8sObject, only } from '../testing/objects';
 import { ApiChart, NamespaceChart, preStopPauseSeconds } from './api-chart';
+import { monitoringNamespace } from './monitoring';
 import { deployNames } from './names';
 
 /** The Pod Security Standard "restricted" profile, as the apiserver checks a pod template. */
@@ -56,7 +57,7 @@ function restrictedViolations(pod: K8sObject['spec']): string[] {
 describe.each(appEnvNames)('the %s chart', (env) => {
   const settings = environments[env];
   const names = deployNames(env);
-  const runtime = runtimeSettingsFor(env);
+  const runtime = configMapDataFor(env);
   const app = Testing.app();
   const namespace = only(Testing.synth(new NamespaceChart(app, 'namespace', { env })), 'Namespace');
   const objects = Testing.synth(
@@ -82,7 +83,9 @@ describe.each(appEnvNames)('the %s chart', (env) => {
   it('has exactly the objects an environment needs', () => {
     const core = ['ConfigMap', 'Deployment', 'HorizontalPodAutoscaler', 'NetworkPolicy'];
     const rest = ['PodDisruptionBudget', 'Secret', 'Service', 'ServiceAccount'];
-    const monitoring = settings.monitoring ? ['ConfigMap', 'PrometheusRule', 'ServiceMonitor'] : [];
+    const monitoring = settings.monitoring
+      ? ['ConfigMap', 'PrometheusRule', 'Service', 'ServiceMonitor']
+      : [];
     expect(objects.map((object) => object.kind).sort()).toEqual(
       [...core, ...rest, ...monitoring].sort(),
     );
@@ -143,11 +146,16 @@ describe.each(appEnvNames)('the %s chart', (env) => {
     });
   });
 
-  it('probes start-up and liveness on /healthz and readiness on /readyz', () => {
-    const port = Number(runtime.PORT);
+  it('probes start-up and liveness on /healthz and readiness on /readyz, on the management port', () => {
+    const port = Number(runtime.MANAGEMENT_PORT);
+    expect(port).not.toBe(Number(runtime.PORT));
     expect(container.startupProbe.httpGet).toMatchObject({ path: '/healthz', port });
     expect(container.livenessProbe.httpGet).toMatchObject({ path: '/healthz', port });
     expect(container.readinessProbe.httpGet).toMatchObject({ path: '/readyz', port });
+    expect(container.ports).toEqual([
+      { name: 'http', containerPort: Number(runtime.PORT) },
+      { name: 'management', containerPort: port },
+    ]);
   });
 
   it('requests and limits what the environment says', () => {
@@ -203,8 +211,10 @@ describe.each(appEnvNames)('the %s chart', (env) => {
     );
   });
 
-  it('exposes the pods on the environment NodePort', () => {
-    const service = only(objects, 'Service');
+  it('exposes the pods on the environment NodePort, the app port only', () => {
+    const service = objects.find(
+      (object) => object.kind === 'Service' && object.metadata.name === names.service,
+    ) as K8sObject;
     expect(service.metadata.name).toBe(names.service);
     expect(service.spec.type).toBe('NodePort');
     expect(service.spec.ports).toEqual([
@@ -220,13 +230,30 @@ describe.each(appEnvNames)('the %s chart', (env) => {
     expect(selects(budget.spec.selector.matchLabels)).toBe(true);
   });
 
-  it('admits ingress to the app port only', () => {
+  it('admits the app port from anywhere and the management port from Prometheus only', () => {
     const policy = only(objects, 'NetworkPolicy');
     expect(policy.spec.policyTypes).toEqual(['Ingress']);
     expect(selects(policy.spec.podSelector.matchLabels)).toBe(true);
-    const ports = policy.spec.ingress.flatMap((rule: { ports: unknown[] }) => rule.ports);
-    expect(new Set(ports.map((port: { port: number }) => port.port))).toEqual(
-      new Set([Number(runtime.PORT)]),
+    type Rule = { ports: { port: number }[]; from: Record<string, unknown>[] };
+    const rules = policy.spec.ingress as Rule[];
+    const ports = rules.flatMap((rule) => rule.ports);
+    const expected = [Number(runtime.PORT)];
+    if (settings.monitoring) expected.push(Number(runtime.MANAGEMENT_PORT));
+    expect(new Set(ports.map((port) => port.port))).toEqual(new Set(expected));
+    const management = rules.filter((rule) =>
+      rule.ports.some((port) => port.port === Number(runtime.MANAGEMENT_PORT)),
+    );
+    expect(management.flatMap((rule) => rule.from)).toEqual(
+      settings.monitoring
+        ? [
+            {
+              namespaceSelector: {
+                matchLabels: { 'kubernetes.io/metadata.name': monitoringNamespace },
+              },
+              podSelector: {},
+            },
+          ]
+        : [],
     );
   });
 });

@@ -1,37 +1,18 @@
-import { createHash } from 'node:crypto';
-import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
-import * as kplus from 'cdk8s-plus-28';
+import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
-import { type AppEnv, environments, runtimeSettingsFor, secretNames } from '@shipyard/config';
-import { servicePort } from './contract';
-import { helm } from './helm-values';
+import { type AppEnv, environments, configMapDataFor } from '@shipyard/config';
+import { ApiAvailability } from './availability';
 import { Monitoring } from './monitoring';
-import { appName, type DeployNames, deployNames, probePaths } from './names';
+import { appName, type DeployNames, deployNames } from './names';
+import { ApiNetwork } from './network';
+import { ApiWorkload } from './workload';
+
+export { NamespaceChart } from './namespace-chart';
+export { preStopPauseSeconds, runAsUser } from './workload';
 
 export interface ApiChartProps {
   readonly env: AppEnv;
   readonly appVersion: string;
-}
-
-/** uid of the image's non-root user (distroless `nonroot`). */
-export const runAsUser = 65532;
-/** Time for endpoint removal to reach every kube-proxy and load balancer before SIGTERM. */
-export const preStopPauseSeconds = 5;
-
-/** The namespace, cluster-scoped, so it lives outside the namespaced chart. */
-export class NamespaceChart extends Chart {
-  constructor(scope: Construct, id: string, { env }: { env: AppEnv }) {
-    super(scope, id, { disableResourceNameHashes: true });
-    const restricted = {
-      'pod-security.kubernetes.io/enforce': 'restricted',
-      'pod-security.kubernetes.io/enforce-version': 'latest',
-      'pod-security.kubernetes.io/audit': 'restricted',
-      'pod-security.kubernetes.io/warn': 'restricted',
-    };
-    new kplus.Namespace(this, 'Namespace', {
-      metadata: { name: environments[env].namespace, labels: restricted },
-    });
-  }
 }
 
 /** Everything one environment of the API needs inside its namespace. */
@@ -56,185 +37,15 @@ export class ApiChart extends Chart {
     });
     this.names = names;
 
-    const settings = environments[env];
-    const runtime = runtimeSettingsFor(env);
-    const port = Number(runtime.PORT);
-    const drainSeconds = Number(runtime.SHUTDOWN_DRAIN_SECONDS);
-
-    const serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
-      metadata: { name: names.serviceAccount },
-      automountToken: false,
-    });
-
-    const config = new kplus.ConfigMap(this, 'Config', {
-      metadata: { name: names.configMap },
-      data: runtime,
-    });
-
-    new kplus.k8s.KubeSecret(this, 'Secrets', {
-      metadata: { name: names.secret },
-      type: 'Opaque',
-      data: Object.fromEntries(secretNames.map((name) => [name, helm.secretData(name)])),
-    });
-    const secret = kplus.Secret.fromSecretName(this, 'SecretRef', names.secret);
-
-    const deployment = new kplus.Deployment(this, 'Deployment', {
-      metadata: { name: names.deployment },
-      select: false,
-      podMetadata: {
-        labels: selectorLabels,
-        annotations: {
-          'checksum/config': createHash('sha256').update(JSON.stringify(runtime)).digest('hex'),
-          'checksum/secrets': helm.secretsChecksum,
-        },
-      },
-      serviceAccount,
-      automountServiceAccountToken: false,
-      // Surge one new pod before taking an old one away: capacity never drops below the wanted count.
-      strategy: kplus.DeploymentStrategy.rollingUpdate({
-        maxSurge: kplus.PercentOrAbsolute.absolute(1),
-        maxUnavailable: kplus.PercentOrAbsolute.absolute(0),
-      }),
-      terminationGracePeriod: Duration.seconds(preStopPauseSeconds + drainSeconds + 15),
-      securityContext: {
-        ensureNonRoot: true,
-        user: runAsUser,
-        group: runAsUser,
-        fsGroup: runAsUser,
-      },
-      containers: [
-        {
-          name: appName,
-          image: helm.image,
-          imagePullPolicy: kplus.ImagePullPolicy.IF_NOT_PRESENT,
-          portNumber: port,
-          envFrom: [kplus.Env.fromConfigMap(config), kplus.Env.fromSecret(secret)],
-          securityContext: {
-            ensureNonRoot: true,
-            user: runAsUser,
-            group: runAsUser,
-            readOnlyRootFilesystem: true,
-            allowPrivilegeEscalation: false,
-            privileged: false,
-            capabilities: { drop: [kplus.Capability.ALL] },
-            seccompProfile: { type: kplus.SeccompProfileType.RUNTIME_DEFAULT },
-          },
-          resources: {
-            cpu: {
-              request: kplus.Cpu.millis(settings.resources.requests.cpuMillicores),
-              limit: kplus.Cpu.millis(settings.resources.limits.cpuMillicores),
-            },
-            memory: {
-              request: Size.mebibytes(settings.resources.requests.memoryMebibytes),
-              limit: Size.mebibytes(settings.resources.limits.memoryMebibytes),
-            },
-          },
-          startup: kplus.Probe.fromHttpGet(probePaths.liveness, {
-            port,
-            periodSeconds: Duration.seconds(1),
-            failureThreshold: 30,
-          }),
-          liveness: kplus.Probe.fromHttpGet(probePaths.liveness, {
-            port,
-            periodSeconds: Duration.seconds(10),
-            failureThreshold: 3,
-          }),
-          readiness: kplus.Probe.fromHttpGet(probePaths.readiness, {
-            port,
-            periodSeconds: Duration.seconds(2),
-            failureThreshold: 1,
-          }),
-          // The image has no shell and no sleep binary; node is there.
-          lifecycle: {
-            preStop: kplus.Handler.fromCommand([
-              'node',
-              '-e',
-              `setTimeout(() => {}, ${preStopPauseSeconds * 1000})`,
-            ]),
-          },
-          volumeMounts: [
-            {
-              path: '/tmp',
-              volume: kplus.Volume.fromEmptyDir(this, 'Tmp', 'tmp', {
-                sizeLimit: Size.mebibytes(64),
-              }),
-            },
-          ],
-        },
-      ],
-    });
-    deployment.select(
-      ...Object.entries(selectorLabels).map(([key, value]) =>
-        kplus.LabelSelector.of({ labels: { [key]: value } }),
-      ),
-    );
-    deployment.scheduling.spread({ topology: kplus.Topology.HOSTNAME, weight: 100 });
-    ApiObject.of(deployment).addJsonPatch(
-      JsonPatch.add('/spec/template/spec/topologySpreadConstraints', [
-        {
-          maxSkew: 1,
-          topologyKey: 'kubernetes.io/hostname',
-          whenUnsatisfiable: 'ScheduleAnyway',
-          labelSelector: { matchLabels: selectorLabels },
-          matchLabelKeys: ['pod-template-hash'],
-        },
-      ]),
-    );
-
-    const service = deployment.exposeViaService({
-      name: names.service,
-      serviceType: kplus.ServiceType.NODE_PORT,
-      ports: [{ name: 'http', port: servicePort, targetPort: port, nodePort: settings.nodePort }],
-    });
-
-    const { minReplicas, maxReplicas, targetCpuUtilizationPercent } = settings.autoscaling;
-    new kplus.HorizontalPodAutoscaler(this, 'Autoscaler', {
-      metadata: { name: appName },
-      target: deployment,
-      minReplicas,
-      maxReplicas,
-      metrics: [
-        kplus.Metric.resourceCpu(
-          kplus.MetricTarget.averageUtilization(targetCpuUtilizationPercent),
-        ),
-      ],
-    });
-
-    if (settings.monitoring) {
-      // The Service carries the chart labels, which include the pod selector labels.
+    const { deployment } = new ApiWorkload(this, 'Workload', { env, names, selectorLabels });
+    new ApiNetwork(this, 'Network', { env, names, deployment });
+    new ApiAvailability(this, 'Availability', { env, deployment, selectorLabels });
+    if (environments[env].monitoring) {
       new Monitoring(this, 'Monitoring', {
         names,
-        servicePortName: service.ports[0].name ?? 'http',
         selectorLabels,
+        managementPort: Number(configMapDataFor(env).MANAGEMENT_PORT),
       });
     }
-
-    new kplus.k8s.KubePodDisruptionBudget(this, 'DisruptionBudget', {
-      metadata: { name: appName },
-      spec: {
-        maxUnavailable: kplus.k8s.IntOrString.fromNumber(settings.disruptionBudget.maxUnavailable),
-        selector: { matchLabels: selectorLabels },
-      },
-    });
-
-    new kplus.NetworkPolicy(this, 'NetworkPolicy', {
-      metadata: { name: appName },
-      selector: deployment,
-      ingress: {
-        default: kplus.NetworkPolicyTrafficDefault.DENY,
-        // NodePort traffic arrives from outside the cluster, Prometheus from another namespace;
-        // whether an ipBlock also matches pod addresses depends on the network plugin, so both.
-        rules: [
-          {
-            peer: kplus.NetworkPolicyIpBlock.anyIpv4(this, 'AnyIpv4'),
-            ports: [kplus.NetworkPolicyPort.tcp(port)],
-          },
-          {
-            peer: kplus.Namespaces.all(this, 'AllNamespaces'),
-            ports: [kplus.NetworkPolicyPort.tcp(port)],
-          },
-        ],
-      },
-    });
   }
 }

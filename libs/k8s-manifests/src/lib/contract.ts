@@ -1,9 +1,7 @@
-import { type AppEnv, environments, runtimeSettingsFor, secretNames } from '@shipyard/config';
+import { type AppEnv, environments, configMapDataFor, secretNames } from '@shipyard/config';
 import { defaultImageRepository } from './helm-values';
-import { monitoringStackRelease } from './monitoring';
-import { appName, deployNames, probePaths } from './names';
-
-export const servicePort = 80;
+import { monitoringNamespace, monitoringStackRelease } from './monitoring';
+import { appName, deployNames, probePaths, servicePort } from './names';
 
 /**
  * What Terraform (and the integration test) need to know about a synthesized chart, so that no
@@ -22,7 +20,9 @@ export function deployContract(env: AppEnv, appVersion: string) {
     deployment_name: names.deployment,
     service_name: names.service,
     service_account_name: names.serviceAccount,
-    container_port: Number(runtimeSettingsFor(env).PORT),
+    container_port: Number(configMapDataFor(env).PORT),
+    /** Probes and metrics; admitted only from the node (kubelet) and the monitoring namespace. */
+    management_port: Number(configMapDataFor(env).MANAGEMENT_PORT),
     liveness_path: probePaths.liveness,
     readiness_path: probePaths.readiness,
     service_port: servicePort,
@@ -32,6 +32,8 @@ export function deployContract(env: AppEnv, appVersion: string) {
     secret_keys: [...secretNames],
     monitoring_enabled: environments[env].monitoring,
     monitoring_stack_release: monitoringStackRelease,
+    /** Where that stack must run: the NetworkPolicy admits the management port from there only. */
+    monitoring_namespace: monitoringNamespace,
     helm_values: { image: { repository: defaultImageRepository, tag: appVersion } },
   };
 }

@@ -1,4 +1,4 @@
-import { runtimeSettings, type SecretName, secretNames } from '@shipyard/config';
+import { settingDefinitions, type SecretName, secretNames } from '@shipyard/config';
 import { z } from 'zod';
 
 /** Local image name; `nx run api:docker-build` and `minikube image build` produce it. */
@@ -18,7 +18,7 @@ export const helm = {
 /** values.yaml: every key documented; secrets empty, so nothing installs until they are given. */
 export function valuesYaml(): string {
   const secretLines = secretNames.map(
-    (name) => `  # ${runtimeSettings[name].description}\n  ${name}: ""`,
+    (name) => `  # ${settingDefinitions[name].description}\n  ${name}: ""`,
   );
   return [
     '# Container image of the API.',
@@ -37,9 +37,12 @@ export function valuesYaml(): string {
 /** values.schema.json: Helm refuses values that break it (lint, template, install, upgrade). */
 export function valuesSchema() {
   const secretSchema = (name: SecretName) => {
-    const schema = z.toJSONSchema(runtimeSettings[name].schema.unwrap()) as Record<string, unknown>;
+    const schema = z.toJSONSchema(settingDefinitions[name].schema.unwrap()) as Record<
+      string,
+      unknown
+    >;
     delete schema['$schema'];
-    return { ...schema, description: runtimeSettings[name].description };
+    return { ...schema, description: settingDefinitions[name].description };
   };
   return {
     $schema: 'https://json-schema.org/draft-07/schema#',

@@ -7,6 +7,7 @@ import { stringify } from 'yaml';
 import { appEnvNames, environments, httpMetrics } from '@shipyard/config';
 import { type K8sObject } from '../testing/objects';
 import { workspaceRoot } from '../testing/synth-cli';
+import { toolchainBinary } from '../testing/toolchain';
 import { ApiChart } from './api-chart';
 import { alertRuleGroups, grafanaDashboard, monitoringStackRelease } from './monitoring';
 import { deployNames } from './names';
@@ -25,7 +26,8 @@ async function exportedSeries(): Promise<Set<string>> {
   if (!existsSync(bundle))
     throw new Error('dist/apps/api/main.js is missing: run `npx nx build api`');
   const port = 20000 + Math.floor(Math.random() * 20000);
-  const api: ChildProcess = spawn(process.execPath, [bundle], {
+  // On the image's Node.js major, from the toolchain cache (tools/toolchain/ensure.sh node22).
+  const api: ChildProcess = spawn(toolchainBinary('node22', 'node'), [bundle], {
     env: { PATH: process.env['PATH'], PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     stdio: 'ignore',
   });
@@ -103,16 +105,24 @@ describe.each(monitored)('monitoring of %s', (env) => {
     }
   });
 
-  it('scrapes the Service port that serves /metrics, labelled for kube-prometheus-stack', () => {
+  it('scrapes /metrics on the management port, through a Service of its own, never a NodePort', () => {
     const monitor = objects.find((object) => object.kind === 'ServiceMonitor');
-    const service = objects.find((object) => object.kind === 'Service');
     expect(monitor?.metadata.labels).toMatchObject({ release: monitoringStackRelease });
     const [endpoint] = monitor?.spec.endpoints ?? [];
     expect(endpoint).toMatchObject({ path: '/metrics' });
-    expect(service?.spec.ports.map((port: { name: string }) => port.name)).toContain(endpoint.port);
-    for (const [key, value] of Object.entries(monitor?.spec.selector.matchLabels ?? {})) {
-      expect(service?.metadata.labels?.[key]).toBe(value);
-    }
+    const selected = objects.filter(
+      (object) =>
+        object.kind === 'Service' &&
+        Object.entries(monitor?.spec.selector.matchLabels ?? {}).every(
+          ([key, value]) => object.metadata.labels?.[key] === value,
+        ),
+    );
+    expect(selected.map((service) => service.metadata.name)).toEqual([names.managementService]);
+    const [service] = selected;
+    expect(service.spec.type).toBe('ClusterIP');
+    const port = service.spec.ports.find((p: { name: string }) => p.name === endpoint.port);
+    const managementPort = Number(environments[env].runtime.MANAGEMENT_PORT);
+    expect(port).toMatchObject({ port: managementPort, targetPort: managementPort });
   });
 
   it('ships the dashboard where the Grafana sidecar looks for it', () => {

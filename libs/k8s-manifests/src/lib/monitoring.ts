@@ -1,11 +1,14 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { Construct } from 'constructs';
-import { httpMetrics } from '@shipyard/config';
+import * as kplus from 'cdk8s-plus-28';
+import { httpMetrics, managementPaths } from '@shipyard/config';
 import { helm } from './helm-values';
 import type { DeployNames } from './names';
 
 /** Helm release name of kube-prometheus-stack; its Prometheus selects objects by this label. */
 export const monitoringStackRelease = 'kube-prometheus-stack';
+/** Namespace of that release (contract.json); its Prometheus alone may reach the management port. */
+export const monitoringNamespace = 'monitoring';
 
 export const alertThresholds = {
   errorRatio: 0.05,
@@ -125,8 +128,9 @@ export function grafanaDashboard(names: DeployNames) {
 
 export interface MonitoringProps {
   readonly names: DeployNames;
-  readonly servicePortName: string;
   readonly selectorLabels: Record<string, string>;
+  /** The pods' management port (probes and /metrics), exposed to Prometheus only. */
+  readonly managementPort: number;
 }
 
 /** Scrape config, alerts and dashboard, picked up by kube-prometheus-stack. */
@@ -134,17 +138,32 @@ export class Monitoring extends Construct {
   constructor(
     scope: Chart,
     id: string,
-    { names, servicePortName, selectorLabels }: MonitoringProps,
+    { names, selectorLabels, managementPort }: MonitoringProps,
   ) {
     super(scope, id);
     const stackLabel = { release: monitoringStackRelease };
+    const managementLabels = { ...selectorLabels, 'app.kubernetes.io/component': 'management' };
+    new kplus.k8s.KubeService(this, 'ManagementService', {
+      metadata: { name: names.managementService, labels: managementLabels },
+      spec: {
+        type: 'ClusterIP',
+        selector: selectorLabels,
+        ports: [
+          {
+            name: 'management',
+            port: managementPort,
+            targetPort: kplus.k8s.IntOrString.fromNumber(managementPort),
+          },
+        ],
+      },
+    });
     new ApiObject(this, 'ServiceMonitor', {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'ServiceMonitor',
       metadata: { name: names.service, labels: stackLabel },
       spec: {
-        selector: { matchLabels: selectorLabels },
-        endpoints: [{ port: servicePortName, path: '/metrics', interval: '15s' }],
+        selector: { matchLabels: managementLabels },
+        endpoints: [{ port: 'management', path: managementPaths.metrics, interval: '15s' }],
       },
     });
     new ApiObject(this, 'PrometheusRule', {

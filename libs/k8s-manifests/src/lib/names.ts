@@ -1,6 +1,8 @@
-import { type AppEnv, environments } from '@shipyard/config';
+import { type AppEnv, environments, managementPaths } from '@shipyard/config';
 
 export const appName = 'api';
+/** Port of the Service in front of the pods (the NodePort maps to it). */
+export const servicePort = 80;
 
 /** Every name Terraform, the tests and the chart share; written here once. */
 export function deployNames(env: AppEnv) {
@@ -11,6 +13,8 @@ export function deployNames(env: AppEnv) {
     namespace: environments[env].namespace,
     deployment: appName,
     service: appName,
+    /** ClusterIP Service of the management port, for the ServiceMonitor; never a NodePort. */
+    managementService: `${appName}-management`,
     serviceAccount: appName,
     configMap: `${appName}-config`,
     secret: `${appName}-secrets`,
@@ -20,4 +24,7 @@ export function deployNames(env: AppEnv) {
 export type DeployNames = ReturnType<typeof deployNames>;
 
 /** Where the API answers liveness and readiness; the probes and the load balancer both use them. */
-export const probePaths = { liveness: '/healthz', readiness: '/readyz' } as const;
+export const probePaths = {
+  liveness: managementPaths.liveness,
+  readiness: managementPaths.readiness,
+} as const;

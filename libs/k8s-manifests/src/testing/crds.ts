@@ -1,12 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import type { K8sObject } from './objects';
-import { toolchainBinary } from './toolchain';
-
-/** Upstream prometheus-operator CRDs, shipped beside the repository for tests. */
-export const crdDir = resolve(__dirname, '../../../../../shared/crds');
+import { toolchainBinary, toolchainDir } from './toolchain';
 
 const validateScript = `
 import json, sys, jsonschema
@@ -22,6 +19,8 @@ print(len(objects))
 /** Validates custom resources against the openAPIV3Schema of their CRD (as the apiserver does). */
 export function validateAgainstCrds(objects: K8sObject[], workDir: string): number {
   const schemas: Record<string, unknown> = {};
+  // Generated from the pinned prometheus-operator API types (tools/toolchain/ensure.sh crds).
+  const crdDir = toolchainDir('crds');
   for (const file of readdirSync(crdDir).filter((name) => name.endsWith('.yaml'))) {
     const crd = parse(readFileSync(join(crdDir, file), 'utf8'));
     for (const version of crd.spec.versions) {

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { managementPaths } from '@shipyard/config';
 import { LifecycleService } from '../lifecycle/lifecycle.service';
 
 @Controller()
@@ -11,7 +12,7 @@ export class HealthController {
   ) {}
 
   /** Readiness: started, and not shutting down. Liveness is a fixed response (liveness.ts). */
-  @Get('readyz')
+  @Get(managementPaths.readiness)
   @HealthCheck()
   readiness() {
     return this.health.check([

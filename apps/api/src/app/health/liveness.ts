@@ -1,3 +1,4 @@
+import { managementPaths } from '@shipyard/config';
 import { type FixedResponse, JSON_TYPE } from '../http/fixed-responses';
 
 /**
@@ -6,7 +7,7 @@ import { type FixedResponse, JSON_TYPE } from '../http/fixed-responses';
  * per-call machinery (which tripled the cost of this route, probed by every kubelet).
  */
 export const livenessResponse: FixedResponse = {
-  path: '/healthz',
+  path: managementPaths.liveness,
   headers: { 'content-type': JSON_TYPE, 'cache-control': 'no-cache, no-store, must-revalidate' },
   body: JSON.stringify({ status: 'ok', info: {}, error: {}, details: {} }),
 };

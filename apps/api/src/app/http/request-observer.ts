@@ -16,21 +16,16 @@ export interface ObservedServices {
  * `logSuccesses` is whether debug is enabled, so that nothing is built for a line not written).
  */
 export class RequestObserver extends LogController {
-  constructor(private readonly logSuccesses: boolean) {
+  constructor(
+    private readonly services: ObservedServices,
+    private readonly logSuccesses: boolean,
+  ) {
     super();
-  }
-
-  // Fastify needs its log controller before Nest has built the services it reports to; no request
-  // arrives before they are connected (see createApp).
-  private services?: ObservedServices;
-
-  connect(services: ObservedServices): void {
-    this.services = services;
   }
 
   override incomingRequest(request: FastifyRequest, reply: FastifyReply): void {
     reply.header('x-request-id', request.id);
-    if (this.services?.isDraining()) reply.header('connection', 'close');
+    if (this.services.isDraining()) reply.header('connection', 'close');
   }
 
   override requestCompleted(
@@ -39,7 +34,7 @@ export class RequestObserver extends LogController {
     reply: FastifyReply,
   ): void {
     const { statusCode } = reply;
-    this.services?.metrics.record(
+    this.services.metrics.record(
       request.method,
       request.routeOptions.url,
       statusCode,

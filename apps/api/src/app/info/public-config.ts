@@ -1,7 +1,7 @@
 import {
   type LoadedRuntimeConfig,
   runtimeSettingNames,
-  runtimeSettings,
+  settingDefinitions,
   type SecretName,
 } from '@shipyard/config';
 
@@ -11,7 +11,7 @@ export type SecretStatus = { set: true; source: 'environment' | 'generated' };
 export function publicConfig({ config, generatedSecrets }: LoadedRuntimeConfig) {
   return Object.fromEntries(
     runtimeSettingNames.map((name) => {
-      if (!runtimeSettings[name].secret) return [name, config[name as keyof typeof config]];
+      if (!settingDefinitions[name].secret) return [name, config[name as keyof typeof config]];
       const generated = generatedSecrets.includes(name as SecretName);
       const status: SecretStatus = {
         set: true,

@@ -1,6 +1,15 @@
-import { Global, Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { LifecycleService } from './lifecycle.service';
 
-@Global()
-@Module({ providers: [LifecycleService], exports: [LifecycleService] })
-export class LifecycleModule {}
+@Module({})
+export class LifecycleModule {
+  /** Built before Nest: Fastify's request observer asks it whether the process is draining. */
+  static register(lifecycle: LifecycleService): DynamicModule {
+    return {
+      module: LifecycleModule,
+      global: true,
+      providers: [{ provide: LifecycleService, useValue: lifecycle }],
+      exports: [LifecycleService],
+    };
+  }
+}

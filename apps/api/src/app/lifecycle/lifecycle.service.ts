@@ -1,7 +1,5 @@
-import { BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
-import { ConfigService } from '@nestjs/config';
+import { BeforeApplicationShutdown, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { RuntimeConfig } from '@shipyard/config';
 
 type Phase = 'starting' | 'ready' | 'draining';
 
@@ -9,13 +7,13 @@ type Phase = 'starting' | 'ready' | 'draining';
  * Readiness follows the process: not ready until it listens, not ready again from the first
  * termination signal. During the drain the server still answers, so requests routed here before
  * the endpoint is removed are served; only after it does Nest close the server.
+ * Built before Nest (see create-app.ts) and handed to it by LifecycleModule.
  */
-@Injectable()
 export class LifecycleService implements BeforeApplicationShutdown {
   private readonly logger = new Logger(LifecycleService.name);
   private phase: Phase = 'starting';
 
-  constructor(private readonly config: ConfigService<RuntimeConfig, true>) {}
+  constructor(private readonly drainSeconds: number) {}
 
   get ready(): boolean {
     return this.phase === 'ready';
@@ -31,7 +29,7 @@ export class LifecycleService implements BeforeApplicationShutdown {
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     this.phase = 'draining';
-    const seconds = this.config.get('SHUTDOWN_DRAIN_SECONDS', { infer: true });
+    const seconds = this.drainSeconds;
     this.logger.warn(
       `${signal ?? 'shutdown'}: readiness now fails; serving for ${seconds}s before closing`,
     );

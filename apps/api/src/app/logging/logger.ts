@@ -12,7 +12,7 @@ export function createLogger(
   secretValues: readonly string[] = [],
   destination: pino.DestinationStream = pino.destination({ fd: 1, sync: true }),
 ): Logger {
-  const secrets = secretValues.filter((value) => value.length > 0);
+  const secrets = secretForms(secretValues.filter((value) => value.length > 0));
   return pino(
     {
       level,
@@ -33,4 +33,18 @@ export function createLogger(
     },
     destination,
   );
+}
+
+/**
+ * Every form a secret takes in a serialized line: as is, JSON-escaped (a value holding `"`, `\` or a
+ * newline is written escaped), and escaped twice (a JSON string logged inside a field). Longest first, so
+ * a longer form is replaced whole before a shorter one could match inside it.
+ */
+function secretForms(values: readonly string[]): string[] {
+  const forms = new Set<string>();
+  for (const value of values) {
+    const once = JSON.stringify(value).slice(1, -1);
+    forms.add(value).add(once).add(JSON.stringify(once).slice(1, -1));
+  }
+  return [...forms].sort((a, b) => b.length - a.length);
 }
