@@ -11,35 +11,48 @@ import {
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bundleNode, bundleNodeVersion, stageBundle } from './bundle-node';
 import { freePort } from '@shipyard/testing';
+import { bundleNode, bundleNodeVersion } from './bundle-node';
 
-/** The production build: main.js (apps/api/launcher/main.cjs), app.js and the cache the build wrote. */
+/** The production build: main.js (apps/api/launcher/main.cjs) and the bundle app.js. */
 const dist = join(__dirname, '../../../dist/apps/api');
 const REFUSED = 'app.js.cache was written by another Node.js';
 
 let dir: string;
-/** The cache for bundleNode, written by it as the image's build step does. */
-let ownCache: Buffer;
 
 beforeAll(() => {
-  if (!existsSync(join(dist, 'app.js.cache')))
-    throw new Error(`${dist}/app.js.cache is missing: run \`npx nx build api\` first`);
-  const staged = stageBundle();
-  try {
-    ownCache = readFileSync(join(staged, 'app.js.cache'));
-  } finally {
-    rmSync(staged, { recursive: true, force: true });
+  for (const file of ['main.js', 'app.js']) {
+    if (!existsSync(join(dist, file)))
+      throw new Error(`${dist}/${file} is missing: run \`npx nx build api\` first`);
   }
 });
 
+/** A copy of the build, without a code cache. */
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'shipyard-launcher-'));
   for (const file of ['main.js', 'app.js']) copyFileSync(join(dist, file), join(dir, file));
-  writeFileSync(join(dir, 'app.js.cache'), ownCache);
 });
 
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+/** `main.js --write-code-cache`, by the image's Node.js (bundleNode) unless another is named. */
+function writeCodeCache(env: NodeJS.ProcessEnv = {}, node = bundleNode) {
+  return spawnSync(node, [join(dir, 'main.js'), '--write-code-cache'], {
+    env: { PATH: process.env['PATH'] ?? '', ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+}
+
+/** V8's own verdict on the cache beside main.js: `script.cachedDataRejected` of the launcher's compile. */
+function checkCodeCache(): { status: number | null; verdict: unknown } {
+  const run = spawnSync(bundleNode, [join(dir, 'main.js'), '--check-code-cache'], {
+    env: { PATH: process.env['PATH'] ?? '' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { status: run.status, verdict: JSON.parse(run.stdout.trim()).codeCache };
+}
 
 function status(url: string): Promise<number> {
   return new Promise((resolve) => {
@@ -81,26 +94,17 @@ async function startAndServe(): Promise<{ root: number; output: string }> {
 }
 
 describe('main.js with the code cache', () => {
-  it('starts with the cache its own Node.js wrote (as the image build does), without refusing it', async () => {
+  it('V8 accepts the cache its own Node.js wrote (as the image build does), and the app starts with it', async () => {
+    expect(writeCodeCache().status).toBe(0);
+    expect(checkCodeCache()).toEqual({ status: 0, verdict: 'accepted' });
     const { root, output } = await startAndServe();
     expect(root).toBe(200);
     expect(output).not.toContain(REFUSED);
   });
 
-  // The build writes its cache with the workspace's Node.js; the image's Node.js may differ.
-  const otherNode = process.version !== bundleNodeVersion;
-  (otherNode ? it : it.skip)(
-    "given the cache of the build's Node.js (another version): refuses it once and serves",
-    async () => {
-      copyFileSync(join(dist, 'app.js.cache'), join(dir, 'app.js.cache'));
-      const { root, output } = await startAndServe();
-      expect(root).toBe(200);
-      expect(output.split('\n').filter((line) => line.includes(REFUSED))).toHaveLength(1);
-    },
-  );
-
   it('given a cache it cannot use: says so once, naming the fix, and serves anyway', async () => {
     writeFileSync(join(dir, 'app.js.cache'), 'not a V8 code cache');
+    expect(checkCodeCache()).toEqual({ status: 1, verdict: 'rejected' });
     const { root, output } = await startAndServe();
     expect(root).toBe(200);
     const refusals = output.split('\n').filter((line) => line.includes(REFUSED));
@@ -109,8 +113,21 @@ describe('main.js with the code cache', () => {
     expect(refusals[0]).toContain('main.js --write-code-cache');
   });
 
+  // `nx run api:code-cache` writes its cache with the workspace's Node.js; the image's Node.js may differ.
+  const otherNode = process.version !== bundleNodeVersion;
+  (otherNode ? it : it.skip)(
+    "given the cache of the workspace's Node.js (another version): V8 rejects it, the app says so once and serves",
+    async () => {
+      expect(writeCodeCache({}, process.execPath).status).toBe(0);
+      expect(checkCodeCache()).toEqual({ status: 1, verdict: 'rejected' });
+      const { root, output } = await startAndServe();
+      expect(root).toBe(200);
+      expect(output.split('\n').filter((line) => line.includes(REFUSED))).toHaveLength(1);
+    },
+  );
+
   it('without a cache: starts and serves, and says nothing about it', async () => {
-    rmSync(join(dir, 'app.js.cache'));
+    expect(checkCodeCache()).toEqual({ status: 1, verdict: 'missing' });
     const { root, output } = await startAndServe();
     expect(root).toBe(200);
     expect(output).not.toContain('app.js.cache');
@@ -118,14 +135,9 @@ describe('main.js with the code cache', () => {
 });
 
 describe('main.js --write-code-cache', () => {
-  it('writes a cache that the next process uses, with no value of its run in it', () => {
-    rmSync(join(dir, 'app.js.cache'));
+  it('writes the cache whole, with no value of its run in it', () => {
     const secret = 'launcher-spec-secret-0123456789';
-    const run = spawnSync(bundleNode, [join(dir, 'main.js'), '--write-code-cache'], {
-      env: { PATH: process.env['PATH'] ?? '', SECRET_KEY: secret, DB_PASSWORD: secret },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const run = writeCodeCache({ SECRET_KEY: secret, DB_PASSWORD: secret });
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('wrote ');
     const cache = readFileSync(join(dir, 'app.js.cache'));
@@ -135,26 +147,9 @@ describe('main.js --write-code-cache', () => {
     expect(readdirSync(dir).sort()).toEqual(['app.js', 'app.js.cache', 'main.js']);
   });
 
-  it('then the app starts with it', async () => {
-    rmSync(join(dir, 'app.js.cache'));
-    const run = spawnSync(bundleNode, [join(dir, 'main.js'), '--write-code-cache'], {
-      env: { PATH: process.env['PATH'] ?? '' },
-      timeout: 60_000,
-    });
-    expect(run.status).toBe(0);
-    const { root, output } = await startAndServe();
-    expect(root).toBe(200);
-    expect(output).not.toContain(REFUSED);
-  });
-
   it('fails with the reason when the app cannot start, and leaves no cache behind', () => {
-    rmSync(join(dir, 'app.js.cache'));
     writeFileSync(join(dir, 'app.js'), 'throw new Error("broken bundle")');
-    const run = spawnSync(bundleNode, [join(dir, 'main.js'), '--write-code-cache'], {
-      env: { PATH: process.env['PATH'] ?? '' },
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const run = writeCodeCache();
     expect(run.status).not.toBe(0);
     expect(run.stdout + run.stderr).toContain('broken bundle');
     expect(existsSync(join(dir, 'app.js.cache'))).toBe(false);

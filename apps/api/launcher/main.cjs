@@ -2,14 +2,18 @@
 'use strict';
 /**
  * The production entry point, `node main.js`: runs the webpack bundle `app.js` with V8's code cache
- * `app.js.cache`, so that a new process does not parse and compile the 1.8 MB bundle again. Half of the
- * API's start-up was V8 compiling functions the first time they ran.
+ * `app.js.cache`, so that a new process does not parse and compile the whole bundle again.
  *
  * The cache holds the bytecode of every function that ran while the app started and served each route
- * once; `node main.js --write-code-cache` makes it (the production build does, and so does the image with
- * its own Node.js). V8 accepts a cache only from the same V8 version, flags and source; otherwise this
- * warns and compiles as if there were no cache, which is slower and otherwise the same.
+ * once; `node main.js --write-code-cache` makes it (`nx run api:code-cache` does, and so does the image with
+ * its own Node.js). Node's built-in `module.enableCompileCache()` would be simpler, but it keeps only what
+ * was compiled while the file loaded, not the functions compiled later as the app starts (tools/bench/README.md
+ * compares the two). V8 accepts a cache only from the same V8 version, flags and source; otherwise this warns
+ * and compiles as if there were no cache, which is slower and otherwise the same.
  * A cache holds code, not data: no configuration value or secret of the run that wrote it.
+ *
+ * `node main.js --check-code-cache` asks V8 whether it accepts the cache beside it for this Node.js and flags:
+ * one JSON line, exit 0 only when it does.
  */
 const { isAscii } = require('node:buffer');
 const { readFileSync, renameSync, writeFileSync } = require('node:fs');
@@ -35,7 +39,7 @@ function log(level, msg, fields = {}) {
 }
 
 /** The bundle's text; decoded as Latin-1 when it is ASCII (the build makes it so), which V8 keeps at one
- * byte a character: UTF-8 decoding cost 2 MiB more resident memory. */
+ * byte a character, where UTF-8 decoding would keep two. */
 function appSource() {
   const bytes = readFileSync(APP);
   return bytes.toString(isAscii(bytes) ? 'latin1' : 'utf8');
@@ -135,7 +139,22 @@ async function writeCodeCache() {
   process.exit(0);
 }
 
-if (process.argv[2] === '--write-code-cache') {
+/** Compiles app.js with the cache as a start would, without running it, and reports V8's verdict. */
+function checkCodeCache() {
+  const cachedData = readCache();
+  const accepted = cachedData !== undefined && compile(cachedData).cachedDataRejected === false;
+  const verdict = cachedData === undefined ? 'missing' : accepted ? 'accepted' : 'rejected';
+  const msg = cachedData === undefined ? `no code cache at ${CACHE}` : `${CACHE}: ${verdict} by V8`;
+  log(accepted ? 'info' : 'warn', msg, {
+    codeCache: verdict,
+    node: process.version,
+  });
+  process.exitCode = accepted ? 0 : 1;
+}
+
+if (process.argv[2] === '--check-code-cache') {
+  checkCodeCache();
+} else if (process.argv[2] === '--write-code-cache') {
   writeCodeCache().catch((error) => {
     log('fatal', `could not write ${CACHE}: ${error instanceof Error ? error.message : error}`);
     process.exit(1);

@@ -4,12 +4,7 @@
  * benchmark's plain NestJS reference (tools/bench/nest-floor) is bundled exactly the same way.
  */
 const TerserPlugin = require('terser-webpack-plugin');
-const {
-  ContextReplacementPlugin,
-  IgnorePlugin,
-  NormalModuleReplacementPlugin,
-} = require('webpack');
-const { spawnSync } = require('child_process');
+const { ContextReplacementPlugin, IgnorePlugin } = require('webpack');
 const { readFileSync } = require('fs');
 const { join } = require('path');
 
@@ -79,14 +74,13 @@ class KeepNamesMinimizer {
 const LAUNCHER = join(__dirname, '../launcher/main.cjs');
 
 /**
- * Production only: the bundle is app.js and main.js is launcher/main.cjs, which runs it with V8's code
- * cache. After each build this writes that cache by running `main.js --write-code-cache` with the Node.js
- * that runs the build, so a build whose bundle cannot start fails here. The image writes its own cache
- * with its own Node.js (Dockerfile).
+ * Production only: the bundle becomes app.js and main.js is launcher/main.cjs, which runs it with V8's code
+ * cache when one lies beside it. The cache is written afterwards by `nx run api:code-cache` (project.json) or,
+ * in the image, by the image's own Node.js (Dockerfile): a cache belongs to the Node.js that will read it.
  */
 class CodeCacheLauncher {
   apply(compiler) {
-    const { Compilation, WebpackError, sources } = compiler.webpack;
+    const { Compilation, sources } = compiler.webpack;
     compiler.hooks.thisCompilation.tap(CodeCacheLauncher.name, (compilation) => {
       compilation.hooks.processAssets.tap(
         // After minification, which leaves the launcher alone this way.
@@ -97,22 +91,6 @@ class CodeCacheLauncher {
           compilation.emitAsset('main.js', new sources.RawSource(readFileSync(LAUNCHER, 'utf8')));
         },
       );
-    });
-    compiler.hooks.afterEmit.tap(CodeCacheLauncher.name, (compilation) => {
-      if (compilation.errors.length > 0) return;
-      const main = join(compiler.outputPath, 'main.js');
-      const run = spawnSync(process.execPath, [main, '--write-code-cache'], {
-        encoding: 'utf8',
-        timeout: 60_000,
-      });
-      if (run.status !== 0) {
-        compilation.errors.push(
-          new WebpackError(
-            `\`node ${main} --write-code-cache\` failed (${run.error?.message ?? `exit ${run.status ?? run.signal}`}): ` +
-              `the bundle does not start.\n${run.stdout}${run.stderr}`,
-          ),
-        );
-      }
     });
   }
 }
@@ -156,13 +134,6 @@ function bundleConfig(production) {
           '@fastify/ajv-compiler': deferred('fastify-ajv-compiler.cjs'),
           '@fastify/fast-json-stringify-compiler': deferred('fastify-serializer-compiler.cjs'),
         }),
-        // boxen, chalk, wrap-ansi: Terminus' 'pretty' error log style only (HealthModule sets logger: false).
-        deferRequires(
-          /@nestjs[\\/]terminus[\\/]dist[\\/]health-check[\\/]error-logger[\\/]pretty-error-logger\.service\.js$/,
-          {
-            boxen: deferred('boxen.cjs'),
-          },
-        ),
         // http2, https (and tls): Fastify's http2/https options; https and zlib: prom-client's Pushgateway.
         deferRequires(/fastify[\\/]lib[\\/]server\.js$/, {
           'node:http2': `${deferred('node-builtin.cjs')}?http2`,
@@ -180,12 +151,6 @@ function bundleConfig(production) {
       // Terminus' checkPackages() does `require(`${module}`)`, which webpack turns into a context over
       // its own dist/utils folder (.d.ts and .map files included, which fail to parse): make it empty.
       new ContextReplacementPlugin(/@nestjs[\\/]terminus[\\/]dist[\\/]utils$/, /^$/),
-      // zod's CommonJS entry loads every translation of its error messages (40-odd languages, a quarter
-      // of its size) for the `z.locales` namespace; we use its default English messages only.
-      new NormalModuleReplacementPlugin(
-        /zod[\\/]v4[\\/]locales[\\/]index\.cjs$/,
-        join(__dirname, 'no-zod-locales.cjs'),
-      ),
       new IgnorePlugin({
         checkResource: (resource) => lazyPackages.has(packageOf(resource)) && !resolvable(resource),
       }),

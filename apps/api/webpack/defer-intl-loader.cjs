@@ -1,7 +1,7 @@
 // Nest's Logger and ConsoleLogger each build an Intl.DateTimeFormat when they are imported, for the
 // timestamps of console output this service never writes (its logs go through pino). Building one
-// loads ICU's locale data: about 8 MB of resident memory in every process. This loader makes those
-// formatters build themselves on first use instead. If Nest stops doing this, the build fails here
+// loads ICU's locale data, megabytes of resident memory in every process (see tools/bench/README.md).
+// This loader makes those formatters build themselves on first use instead. If Nest stops doing this, the build fails here
 // so that the rule is removed rather than left to rot.
 const CONSTRUCTION = 'new Intl.DateTimeFormat(';
 
