@@ -41,7 +41,7 @@ cleanup+=("$REPO_ROOT/terraform/$kubeconfig_link")
 init_args=(-input=false)
 if [[ -n ${TF_BACKEND_CONFIG:-} ]]; then
   # The module declares no backend so that a laptop works with local state; CI adds the S3 one here.
-  printf 'terraform {\n  backend "s3" {}\n}\n' >terraform/backend_override.tf
+  "$REPO_ROOT/tools/ci/s3-backend.sh" terraform
   cleanup+=("$REPO_ROOT/terraform/backend_override.tf")
   init_args+=(-reconfigure "-backend-config=$TF_BACKEND_CONFIG" "-backend-config=key=shipyard.tfstate")
 elif [[ -n ${JENKINS_URL:-} ]]; then

@@ -34,8 +34,9 @@ fi
 blocks="" built_includes=""
 if [[ -n $sources ]]; then
   [[ -d $sources ]] || die "SHIPYARD_TF_PROVIDER_SOURCES=$sources is not a directory"
-  "$HERE/ensure.sh" tfproviders >&2
-  built=$("$HERE/ensure.sh" --paths tfproviders)
+  # --paths takes no lock: a built mirror is used without waiting for another ensure.sh to finish.
+  built=$("$HERE/ensure.sh" --paths tfproviders 2>/dev/null) ||
+    { "$HERE/ensure.sh" tfproviders >&2 && built=$("$HERE/ensure.sh" --paths tfproviders); }
   for dir in "$built"/registry.terraform.io/*/*; do
     built_includes+="${built_includes:+, }\"registry.terraform.io/${dir#"$built"/registry.terraform.io/}\""
   done
