@@ -1,5 +1,5 @@
 # One state per environment: an env applied to another env's workspace, or to "default", is refused.
-# checks.sh also plans the mismatch and checks the message names the fix.
+# test.sh also plans the mismatch and checks the message names the fix.
 
 run "matching_workspace_is_accepted" {
   command = plan
