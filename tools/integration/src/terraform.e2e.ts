@@ -193,7 +193,7 @@ describe.each<{ env: string; extra: Record<string, string> }>([
       secrets,
       'the cluster Secret',
     );
-    await podsReady(applied.namespace.value);
+    await eventually('the pods to be Ready', () => podsReady(applied.namespace.value), 60_000);
   }, 200_000);
 
   it('shows no generated secret in terraform output -json nor in any plan or apply output', async () => {
