@@ -92,6 +92,12 @@ export class TerraformRoot {
     return Object.entries(all).map(([name, value]) => `-var=${name}=${value}`);
   }
 
+  /** The state's serial, which every write of the state increments. */
+  async stateSerial(): Promise<number> {
+    return (JSON.parse(await this.tf(['state', 'pull'], 30_000, true)) as { serial: number })
+      .serial;
+  }
+
   /** The generated secret values, read from the state (never recorded). */
   async secretValues(): Promise<Record<string, string>> {
     const state = JSON.parse(await this.tf(['state', 'pull'], 30_000, true)) as {

@@ -177,6 +177,7 @@ describe.each<{ env: string; extra: Record<string, string> }>([
 
   it(`refuses -var env=${other} on this state before changing anything, naming the fix`, async () => {
     const before = await revisions(applied.release.value);
+    const serial = await root.stateSerial();
     const { code, output } = await root.tfStatus(
       ['apply', '-auto-approve', '-input=false', '-no-color', ...root.vars(other)],
       180_000,
@@ -185,6 +186,7 @@ describe.each<{ env: string; extra: Record<string, string> }>([
     const message = output.replace(/\s+/g, ' ');
     expect(message).toContain(`belongs to env "${env}", not "${other}"`);
     expect(message).toContain(`Run \`terraform workspace select -or-create ${other}\``);
+    expect(await root.stateSerial()).toBe(serial);
     expect(await revisions(applied.release.value)).toEqual(before);
     expect((await outputs()).release.value.status).toBe('deployed');
     expectSameValues(await root.secretValues(), secrets, 'the state');
