@@ -22,12 +22,14 @@ work_dir=$(mktemp -d)
 trap 'rm -rf "${work_dir}"' EXIT
 export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
 
+# Provider installation for validate: the registry, or the local mirrors when it cannot be reached.
+export TF_CLI_CONFIG_FILE="${work_dir}/terraform.rc"
+"${REPO_ROOT}/tools/toolchain/terraform-cli-config.sh" "${TF_CLI_CONFIG_FILE}"
+
 stage "terraform fmt -check -recursive terraform"
 terraform -chdir="${REPO_ROOT}" fmt -check -recursive -diff terraform
 
 stage "terraform validate (root module in a copy, so no .terraform or lock file lands in the checkout)"
-export TF_CLI_CONFIG_FILE="${work_dir}/terraform.rc"
-"${REPO_ROOT}/tools/toolchain/terraform-cli-config.sh" "${TF_CLI_CONFIG_FILE}"
 mkdir "${work_dir}/terraform"
 (cd "${TF_DIR}" && tar -cf - --exclude=./aws --exclude='.terraform*' --exclude='*.tfstate*' --exclude='terraform.tfstate.d' .) |
   tar -xf - -C "${work_dir}/terraform"

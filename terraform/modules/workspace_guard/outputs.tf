@@ -1,1 +1,4 @@
-# No outputs: the module only refuses a plan whose env is not its workspace.
+output "workspace" {
+  description = "The workspace holding this environment's state; equal to env once the plan gets here."
+  value       = var.workspace
+}
