@@ -2,6 +2,14 @@ locals {
   manifests_dir = coalesce(var.manifests_dir, "${path.module}/../dist/k8s-manifests")
 }
 
+# One workspace, hence one state, per environment: env B applied to env A's state is refused at plan.
+module "workspace_guard" {
+  source = "./modules/workspace_guard"
+
+  env       = var.env
+  workspace = terraform.workspace
+}
+
 module "release" {
   source = "./modules/release"
 

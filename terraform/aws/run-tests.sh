@@ -1,15 +1,13 @@
 #!/usr/bin/env bash
 # Checks terraform/aws and applies + destroys the whole platform against a local moto server.
-# Offline: the aws provider comes from the filesystem mirror, moto listens on loopback only.
+# The aws provider comes from the registry, or from a local mirror when it cannot be reached
+# (tools/toolchain/terraform-cli-config.sh); moto comes from the pinned tool requirements and listens on loopback.
 set -euo pipefail
 
 MODULE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "${MODULE_DIR}/../.." && pwd)"
-PLUGIN_MIRROR="${TF_PLUGIN_MIRROR:-/opt/tf-plugins}"
-PROVIDER_DIR="${PLUGIN_MIRROR}/registry.terraform.io/hashicorp/aws"
 CONTRACT="${REPO_ROOT}/dist/k8s-manifests/prod/contract.json"
 WORK_DIR="${MODULE_DIR}/.terraform-ci"
-MOTO_VERSION="5.2.1"
 
 started_at=$(date +%s)
 stage() { printf '==> [%4ss] %s\n' "$(( $(date +%s) - started_at ))" "$*"; }
@@ -17,35 +15,20 @@ fail() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 
 stage "preflight"
 command -v terraform >/dev/null || fail "terraform is not on PATH"
-if ! compgen -G "${PROVIDER_DIR}/5.*/linux_amd64/terraform-provider-aws_*" >/dev/null; then
-  fail "hashicorp/aws 5.x is not in the filesystem mirror ${PLUGIN_MIRROR} (expected ${PROVIDER_DIR}/<version>/linux_amd64); the registry is not reachable, so the tests cannot run without it"
-fi
 [[ -f "${CONTRACT}" ]] || fail "deploy contract ${CONTRACT} is missing; run \`npx nx run k8s-manifests:synth --env=prod\` first"
-if ! command -v moto_server >/dev/null; then
-  stage "installing moto[server]==${MOTO_VERSION}"
-  python3 -m pip install --quiet "moto[server]==${MOTO_VERSION}"
-fi
+PYTOOLS="$("${REPO_ROOT}/tools/toolchain/ensure.sh" --paths pytools)" ||
+  fail "moto (pinned in tools/toolchain/requirements.txt) is not installed: run tools/toolchain/ensure.sh pytools"
 
 mkdir -p "${WORK_DIR}"
 export TF_CLI_CONFIG_FILE="${WORK_DIR}/terraform.rc"
-cat >"${TF_CLI_CONFIG_FILE}" <<RC
-provider_installation {
-  filesystem_mirror {
-    path    = "${PLUGIN_MIRROR}"
-    include = ["registry.terraform.io/hashicorp/aws"]
-  }
-  direct {
-    exclude = ["registry.terraform.io/*/*"]
-  }
-}
-RC
+"${REPO_ROOT}/tools/toolchain/terraform-cli-config.sh" "${TF_CLI_CONFIG_FILE}"
 export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
 cd "${MODULE_DIR}"
 
 stage "terraform fmt -check"
 terraform fmt -check -recursive -diff
 
-stage "terraform init (offline, mirror ${PLUGIN_MIRROR})"
+stage "terraform init (providers: see the terraform-cli-config line above)"
 terraform init -backend=false -input=false -no-color >"${WORK_DIR}/init.log" || { cat "${WORK_DIR}/init.log" >&2; fail "terraform init failed"; }
 
 stage "terraform validate"
@@ -57,9 +40,7 @@ TFLINT="$("${REPO_ROOT}/tools/toolchain/ensure.sh" --paths tflint)/tflint" ||
 "${TFLINT}" --chdir="${MODULE_DIR}" --recursive --config="${MODULE_DIR}/.tflint.hcl" --format=compact
 
 stage "checkov (terraform framework; every skip is inline with its reason)"
-CHECKOV="$("${REPO_ROOT}/tools/toolchain/ensure.sh" --paths pytools)/checkov" ||
-  fail "checkov is not built: run tools/toolchain/ensure.sh pytools"
-"${CHECKOV}" -d "${MODULE_DIR}" --framework terraform --quiet --compact --skip-download
+"${PYTOOLS}/checkov" -d "${MODULE_DIR}" --framework terraform --quiet --compact --skip-download
 
 stage "starting moto_server on loopback"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
@@ -67,7 +48,7 @@ endpoint="http://127.0.0.1:${port}"
 # ACM certificates count as validated right away instead of after moto's default 60 s;
 # the AWS managed IAM policies are loaded so that attaching them by ARN works.
 MOTO_ACM_VALIDATION_WAIT=0 MOTO_IAM_LOAD_MANAGED_POLICIES=true \
-  moto_server -H 127.0.0.1 -p "${port}" >"${WORK_DIR}/moto.log" 2>&1 &
+  "${PYTOOLS}/moto_server" -H 127.0.0.1 -p "${port}" >"${WORK_DIR}/moto.log" 2>&1 &
 moto_pid=$!
 trap 'kill "${moto_pid}" 2>/dev/null || true; wait "${moto_pid}" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do

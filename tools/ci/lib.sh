@@ -29,6 +29,16 @@ contract_field() {
     console.log(Array.isArray(v) ? v.join("\n") : v);' "$contract" "$2"
 }
 
+# The environments are those synth wrote (dist/k8s-manifests/environments.json), never a list typed here.
+environments() {
+  local list="$REPO_ROOT/dist/k8s-manifests/environments.json"
+  [[ -f $list ]] || die "$list is missing: run \`npx nx run k8s-manifests:synth\` first"
+  node -e 'console.log(require(process.argv[1]).environments.join("\n"))' "$list"
+}
+
 check_env_name() {
-  [[ ${1:-} == dev || ${1:-} == prod ]] || die "unknown environment '${1:-}' (expected dev or prod)"
+  local known
+  known=$(environments) || exit 1
+  grep -qxF -- "${1:-}" <<<"$known" ||
+    die "unknown environment '${1:-}' (synthesized: $(paste -sd' ' <<<"$known"); from dist/k8s-manifests/environments.json)"
 }

@@ -11,6 +11,11 @@ cd "$REPO"
 command -v terraform >/dev/null || { echo "==> integration: terraform is not on PATH" >&2; exit 1; }
 
 tools/toolchain/ensure.sh helm kwok etcd k8s kubectl crds
+# terraform.e2e.ts's providers: the registry, or local mirrors (built now, before a cluster is started); with
+# neither this stops here, naming both ways.
+tf_cli_config=$(mktemp)
+tools/toolchain/terraform-cli-config.sh "$tf_cli_config"
+rm -f "$tf_cli_config"
 # shellcheck source=/dev/null
 source tools/toolchain/env.sh helm kwok etcd k8s kubectl
 

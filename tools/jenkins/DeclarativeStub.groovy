@@ -7,11 +7,12 @@
  * Each event is a Map: kind ('agent' | 'input' | 'stage' | 'skip' | 'step'), stage (innermost stage name),
  * ('input' is a stage-level input, or an input step, which waits holding the stage's agent),
  * node (the agent label held at that moment, or null), and for steps: name ('sh', 'withCredentials', ...),
- * arg (sh: the command; withCredentials: the credential ids; otherwise the arguments), post (true in post blocks).
+ * arg (sh: the command; withCredentials: the credential ids; otherwise the arguments), post (true in post blocks),
+ * locks (the resources the enclosing stages hold through options { lock(...) }).
  *
  * A stage runs in Jenkins' order: when (if beforeOptions) -> options -> when (if beforeInput) -> input
- * -> when (if beforeAgent) -> agent -> when -> steps or nested stages -> post. Steps are recorded by name,
- * whatever they are; a closure given to a step runs in place. Every build is assumed to succeed.
+ * -> when (if beforeAgent) -> agent -> when -> steps or nested stages -> post. Only the steps of the plugins the
+ * README lists exist (class Steps); a closure given to a step runs in place. Every build is assumed to succeed.
  */
 class DeclarativeStub {
   static Model load(File jenkinsfile) {
@@ -68,7 +69,7 @@ class Stage {
   Map<String, Closure> post = [:]
 }
 
-/** Catches every call and property read inside a section, so the stub needs no list of all Jenkins names. */
+/** Records the calls of the agent and input sections (names and arguments); they hold no steps. */
 class Recorder {
   Closure onCall
   Recorder(Closure onCall) { this.onCall = onCall }
@@ -83,16 +84,50 @@ class PipelineSection {
   def options(Closure body) { DeclarativeStub.evaluate(body, new OptionsSection(model.options)) }
   def environment(Closure body) { DeclarativeStub.evaluate(body, new EnvironmentSection(model.environment)) }
   def stages(Closure body) { DeclarativeStub.evaluate(body, new StagesSection(model.stages)) }
-  def post(Closure body) { DeclarativeStub.evaluate(body, new Recorder({ name, args -> model.post[name] = args[0] })) }
+  def post(Closure body) { DeclarativeStub.evaluate(body, new PostSection(model.post)) }
   def propertyMissing(String name) { name } // `agent none`, `agent any`
 }
 
+/** The options of the plugins the README lists, one method each; any other option throws, as in Jenkins. */
+/**
+ * The declarative post conditions, explicitly: the steps inside them resolve through this section (their
+ * closures' owner), so a catch-all here would swallow a misspelled step.
+ */
+class PostSection {
+  Map<String, Closure> post
+  PostSection(Map<String, Closure> post) { this.post = post }
+  def always(Closure c) { post.always = c }
+  def success(Closure c) { post.success = c }
+  def failure(Closure c) { post.failure = c }
+  def unstable(Closure c) { post.unstable = c }
+  def unsuccessful(Closure c) { post.unsuccessful = c }
+  def aborted(Closure c) { post.aborted = c }
+  def changed(Closure c) { post.changed = c }
+  def fixed(Closure c) { post.fixed = c }
+  def regression(Closure c) { post.regression = c }
+  def cleanup(Closure c) { post.cleanup = c }
+}
+
 class OptionsSection {
+  static final Map<String, List<String>> PLUGIN_OPTIONS = [
+    'workflow-aggregator': ['buildDiscarder', 'logRotator', 'disableConcurrentBuilds', 'timeout', 'retry', 'skipDefaultCheckout'],
+    'timestamper'        : ['timestamps'],
+    'lockable-resources' : ['lock'],
+  ]
   List<Map> options
   OptionsSection(List<Map> options) { this.options = options }
-  def methodMissing(String name, Object args) {
+  def buildDiscarder(Object... a) { option('buildDiscarder', a) }
+  def logRotator(Object... a) { [name: 'logRotator', args: a as List] } // an argument of buildDiscarder
+  def disableConcurrentBuilds(Object... a) { option('disableConcurrentBuilds', a) }
+  def timeout(Object... a) { option('timeout', a) }
+  def retry(Object... a) { option('retry', a) }
+  def skipDefaultCheckout(Object... a) { option('skipDefaultCheckout', a) }
+  def timestamps(Object... a) { option('timestamps', a) }
+  def lock(Object... a) { option('lock', a) }
+
+  private Map option(String name, Object[] args) {
     def option = [name: name, args: args as List]
-    if (name != 'logRotator') options << option // logRotator(...) is an argument of buildDiscarder
+    options << option
     option
   }
 }
@@ -122,7 +157,7 @@ class StageSection {
   def steps(Closure body) { stage.steps = body }
   def options(Closure body) { DeclarativeStub.evaluate(body, new OptionsSection(stage.options)) }
   def stages(Closure body) { DeclarativeStub.evaluate(body, new StagesSection(stage.stages)) }
-  def post(Closure body) { DeclarativeStub.evaluate(body, new Recorder({ name, args -> stage.post[name] = args[0] })) }
+  def post(Closure body) { DeclarativeStub.evaluate(body, new PostSection(stage.post)) }
   def input(Closure body) {
     stage.input = [:]
     DeclarativeStub.evaluate(body, new Recorder({ name, args -> stage.input[name] = args[0] }))
@@ -164,6 +199,7 @@ class WhenSection {
 class Build {
   Map env
   List<Map> events = []
+  List<String> locks = [] // resources held by the enclosing stages' options { lock(...) }
 
   void runStage(Stage stage, String parentNode) {
     def when = new WhenSection(env)
@@ -174,21 +210,28 @@ class Build {
     }
 
     if (when.flags.beforeOptions && skipped('when, before options')) return
-    if (when.flags.beforeInput && skipped('when, before input')) return
-    if (stage.input) events << [kind: 'input', stage: stage.name, node: parentNode, input: stage.input, options: stage.options]
-    if (when.flags.beforeAgent && skipped('when, before agent')) return
+    // Stage options (a lock among them) apply before the input, so a lock is held while waiting for approval.
+    def held = stage.options.findAll { it.name == 'lock' }.collect { o -> o.args[0] instanceof Map ? o.args[0].resource : o.args[0] }
+    locks.addAll(held)
+    try {
+      if (when.flags.beforeInput && skipped('when, before input')) return
+      if (stage.input) events << [kind: 'input', stage: stage.name, node: parentNode, input: stage.input, options: stage.options, locks: locks.clone()]
+      if (when.flags.beforeAgent && skipped('when, before agent')) return
 
-    String node = parentNode
-    if (stage.agent != null) {
-      node = DeclarativeStub.agentLabel(stage.agent)
-      if (node != null) events << [kind: 'agent', stage: stage.name, node: node]
+      String node = parentNode
+      if (stage.agent != null) {
+        node = DeclarativeStub.agentLabel(stage.agent)
+        if (node != null) events << [kind: 'agent', stage: stage.name, node: node]
+      }
+      if (skipped('when')) return
+
+      events << [kind: 'stage', stage: stage.name, node: node, options: stage.options, locks: locks.clone()]
+      if (stage.steps) runSteps(stage.steps, stage.name, node, false)
+      stage.stages.each { runStage(it, node) }
+      stage.post.each { condition, body -> if (condition in ['always', 'success', 'cleanup']) runSteps(body, stage.name, node, true) }
+    } finally {
+      held.each { locks.remove(locks.lastIndexOf(it)) }
     }
-    if (skipped('when')) return
-
-    events << [kind: 'stage', stage: stage.name, node: node, options: stage.options]
-    if (stage.steps) runSteps(stage.steps, stage.name, node, false)
-    stage.stages.each { runStage(it, node) }
-    stage.post.each { condition, body -> if (condition in ['always', 'success', 'cleanup']) runSteps(body, stage.name, node, true) }
   }
 
   void runSteps(Closure body, String stageName, String node, boolean post) {
@@ -196,7 +239,23 @@ class Build {
   }
 }
 
+/**
+ * The steps of the plugins tools/jenkins/README.md lists, one method each: a step from any other plugin, or a
+ * misspelled one, throws MissingMethodException, as Jenkins would fail the build ("No such DSL method").
+ */
 class Steps {
+  // plugin id (as in the README's plugin list) -> the steps (and credential bindings) it provides.
+  static final Map<String, List<String>> PLUGIN_STEPS = [
+    'workflow-aggregator'    : ['sh', 'echo', 'error', 'timeout', 'retry', 'sleep', 'dir', 'deleteDir', 'readFile', 'writeFile',
+                                'fileExists', 'withEnv', 'catchError', 'archiveArtifacts', 'stash', 'unstash'],
+    'credentials-binding'    : ['withCredentials', 'file', 'string', 'usernamePassword', 'sshUserPrivateKey'],
+    'aws-credentials'        : ['aws'],
+    'pipeline-milestone-step': ['milestone'],
+    'pipeline-input-step'    : ['input'],
+    'lockable-resources'     : ['lock'],
+    'ws-cleanup'             : ['cleanWs'],
+    'sonar'                  : ['withSonarQubeEnv', 'waitForQualityGate'],
+  ]
   static final List<String> CREDENTIAL_BINDINGS = ['file', 'string', 'aws', 'usernamePassword', 'sshUserPrivateKey']
   Build build
   String stageName
@@ -207,9 +266,42 @@ class Steps {
     this.build = build; this.stageName = stageName; this.node = node; this.post = post
   }
 
-  def methodMissing(String name, Object rawArgs) {
+  def sh(Object... a) { step('sh', a) }
+  def echo(Object... a) { step('echo', a) }
+  def error(Object... a) { step('error', a) }
+  def timeout(Object... a) { step('timeout', a) }
+  def retry(Object... a) { step('retry', a) }
+  def sleep(Object... a) { step('sleep', a) }
+  def dir(Object... a) { step('dir', a) }
+  def deleteDir(Object... a) { step('deleteDir', a) }
+  def readFile(Object... a) { step('readFile', a) }
+  def writeFile(Object... a) { step('writeFile', a) }
+  def fileExists(Object... a) { step('fileExists', a) }
+  def withEnv(Object... a) { step('withEnv', a) }
+  def catchError(Object... a) { step('catchError', a) }
+  def archiveArtifacts(Object... a) { step('archiveArtifacts', a) }
+  def stash(Object... a) { step('stash', a) }
+  def unstash(Object... a) { step('unstash', a) }
+  def withCredentials(Object... a) { step('withCredentials', a) }
+  def file(Map a) { [binding: 'file'] + a }
+  def string(Map a) { [binding: 'string'] + a }
+  def usernamePassword(Map a) { [binding: 'usernamePassword'] + a }
+  def sshUserPrivateKey(Map a) { [binding: 'sshUserPrivateKey'] + a }
+  def aws(Map a) { [binding: 'aws'] + a }
+  def milestone(Object... a) { step('milestone', a) }
+  def input(Object... a) { step('input', a) }
+  def lock(Object... a) { step('lock', a) }
+  def cleanWs(Object... a) { step('cleanWs', a) }
+  def withSonarQubeEnv(Object... a) { step('withSonarQubeEnv', a) }
+  def waitForQualityGate(Object... a) { step('waitForQualityGate', a) }
+
+  /** The step names this class implements (checked against PLUGIN_STEPS by the test). */
+  static Set<String> implemented() {
+    Steps.declaredMethods.findAll { !it.synthetic && !(it.name in ['step', 'implemented', 'getEnv', 'getCurrentBuild', 'propertyMissing']) && !it.name.contains('$') && !(it.name =~ /^(get|set|is)[A-Z]/) }*.name as Set
+  }
+
+  private Object step(String name, Object[] rawArgs) {
     List args = rawArgs as List
-    if (name in CREDENTIAL_BINDINGS) return [binding: name] + (Map) args[0]
     if (name == 'input') { // the step form: waits inside the stage, holding its agent
       def input = args[0] instanceof Map ? (Map) args[0] : [message: args[0]]
       build.events << [kind: 'input', stage: stageName, node: node, input: input, options: [], post: post]
@@ -218,7 +310,7 @@ class Steps {
     def arg = args
     if (name == 'sh') arg = args[0] instanceof Map ? args[0].script : args[0]
     if (name == 'withCredentials') arg = args[0].collect { it.credentialsId }
-    build.events << [kind: 'step', stage: stageName, node: node, name: name, arg: arg, post: post]
+    build.events << [kind: 'step', stage: stageName, node: node, name: name, arg: arg, post: post, locks: build.locks.clone()]
     if (args && args[-1] instanceof Closure) DeclarativeStub.evaluate((Closure) args[-1], this)
     name == 'sh' && args[0] instanceof Map && args[0].returnStdout ? '' : null
   }

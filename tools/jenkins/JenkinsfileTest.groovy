@@ -41,11 +41,53 @@ def commands = { List<Map> events -> events.findAll(sh)*.arg }
 def firstIndex = { List<Map> events, Closure match -> events.findIndexOf(match) }
 def describe = { Map e -> "${e.stage}: ${e.kind == 'step' ? "${e.name} ${e.arg}" : e.kind}".toString() }
 
-check('pipeline: agent none at the top; options timestamps, buildDiscarder, disableConcurrentBuilds, timeout') {
+check('pipeline: agent none at the top; options timestamps, buildDiscarder, timeout') {
   def names = model.options*.name
-  def problems = ['timestamps', 'buildDiscarder', 'disableConcurrentBuilds', 'timeout'].findAll { !(it in names) }.collect { "options has no $it()".toString() }
+  def problems = ['timestamps', 'buildDiscarder', 'timeout'].findAll { !(it in names) }.collect { "options has no $it()".toString() }
   if (model.agent != 'none') problems << "top-level agent is '${model.agent}', expected none".toString()
   problems
+}
+
+// disableConcurrentBuilds() would queue the next main build behind one waiting a day for approval, so the
+// milestones could never let it supersede the waiting one (README: "How prod is protected").
+check('builds run concurrently; every step that changes an environment holds its lock, the approval holds none') {
+  def problems = model.options.findAll { it.name == 'disableConcurrentBuilds' }.collect { 'options has disableConcurrentBuilds()' }
+  allBuilds.each { build, events ->
+    events.findAll { deploys(it) }.each { e ->
+      def env = (e.arg =~ /\b(dev|prod)\b/).with { it.find() ? it.group(1) : null }
+      if (env && !("shipyard-$env".toString() in e.locks)) problems << "$build: ${describe(e)} runs without lock 'shipyard-$env' (holds ${e.locks})".toString()
+    }
+    events.findAll { it.kind == 'input' && it.locks }.each { problems << "$build: ${describe(it)} waits for approval holding ${it.locks}".toString() }
+  }
+  problems
+}
+
+check('the stub knows exactly the steps and options of the plugins tools/jenkins/README.md lists') {
+  def readme = new File(root, 'tools/jenkins/README.md').text
+  def plugins = (DeclarativeStub.classLoader.loadClass('Steps').PLUGIN_STEPS.keySet() +
+    DeclarativeStub.classLoader.loadClass('OptionsSection').PLUGIN_OPTIONS.keySet())
+  def problems = plugins.findAll { !readme.contains("`$it`") }.collect { "plugin $it is not in the README's plugin list".toString() }
+  def steps = DeclarativeStub.classLoader.loadClass('Steps')
+  def declared = steps.PLUGIN_STEPS.values().flatten() as Set
+  if (steps.implemented() != declared) problems << "Steps implements ${steps.implemented() - declared} beyond, lacks ${declared - steps.implemented()}".toString()
+  problems
+}
+
+check('a misspelled step, or a step of a plugin the README does not list, fails the stub') {
+  ['cleanWs()': 'cleanWS()', "echo 'SonarQube analysis skipped": "junit 'SonarQube analysis skipped"].collect { good, bad ->
+    def text = jenkinsfile.text
+    if (!text.contains(good)) return "the Jenkinsfile has no '$good' to break".toString()
+    def broken = File.createTempFile('Jenkinsfile', '.broken')
+    broken.deleteOnExit()
+    broken.text = text.replace(good, bad)
+    try {
+      def m = DeclarativeStub.load(broken)
+      [[BRANCH_NAME: 'main'], [BRANCH_NAME: 'PR-1', CHANGE_ID: '1']].each { DeclarativeStub.run(m, it) }
+      "with '$bad' the stub still ran the pipeline".toString()
+    } catch (MissingMethodException e) {
+      e.method == bad.replaceAll(/[(\s].*/, '') ? null : "with '$bad' it failed on ${e.method}, not on the bad step".toString()
+    }
+  }.findAll()
 }
 
 check('every step that needs a workspace runs on an agent, in every build') {
@@ -63,7 +105,7 @@ check('every stage that takes an agent cleans its workspace in post') {
 
 check('pull request: installs, lints and tests, runs policy checks, synthesizes both envs, builds the image') {
   def ran = commands(pr)
-  ['npm ci', 'nx run-many -t lint test', 'nx run terraform:lint', 'nx run api:hadolint', 'nx run k8s-manifests:helm-lint',
+  ['npm ci', 'nx run-many -t lint', 'nx run-many -t test --coverage', 'nx run terraform:lint', 'nx run api:hadolint', 'nx run k8s-manifests:helm-lint',
    'nx run k8s-manifests:synth --env=dev', 'nx run k8s-manifests:synth --env=prod', 'tools/ci/build-image.sh'].findAll { want ->
     !ran.any { it.contains(want) }
   }.collect { "no sh step runs '$it'".toString() }
@@ -135,7 +177,7 @@ check('main: a milestone before the approval and one after it, so a newer build 
   problems
 }
 
-check('SonarQube: skipped with a message by default; with SONARQUBE_ENABLED=true it analyses and waits for the quality gate') {
+check('SonarQube: skipped with a message by default; with SONARQUBE_ENABLED=true it analyses (with lcov coverage) and waits for the quality gate') {
   def problems = []
   if (onMain.any { it.name == 'withSonarQubeEnv' }) problems << 'withSonarQubeEnv runs although SONARQUBE_ENABLED is unset'
   if (!onMain.any { it.name == 'echo' && it.arg.toString() =~ /(?i)sonarqube/ }) problems << 'no message says SonarQube was skipped'
@@ -143,6 +185,10 @@ check('SonarQube: skipped with a message by default; with SONARQUBE_ENABLED=true
   def gate = mainWithSonar.findIndexOf { it.name == 'waitForQualityGate' && it.arg[0]?.abortPipeline == true }
   if (scan < 0) problems << "SONARQUBE_ENABLED=true: no withSonarQubeEnv('sonarqube')"
   if (gate < scan || gate < 0) problems << 'SONARQUBE_ENABLED=true: no waitForQualityGate abortPipeline: true after the analysis'
+  def coverage = mainWithSonar.findIndexOf { sh(it) && it.arg =~ /nx run-many -t test\b.*--coverage/ }
+  if (coverage < 0 || coverage > scan) problems << 'the unit tests do not write coverage (--coverage) before the analysis'
+  def scanner = new File(root, 'tools/ci/sonar-scan.sh')
+  if (!scanner.text.contains('sonar.javascript.lcov.reportPaths')) problems << 'sonar-scan.sh reports no lcov coverage'
   problems
 }
 

@@ -11,6 +11,8 @@ repo=$sandbox/repo
 mkdir -p "$repo/tools" "$repo/apps/api" "$repo/terraform" "$sandbox/bin"
 cp -r "$ROOT/tools/ci" "$repo/tools/ci"
 echo '{"version": "1.2.3"}' >"$repo/apps/api/package.json"
+mkdir -p "$repo/dist/k8s-manifests"
+echo '{"environments": ["dev", "prod"]}' >"$repo/dist/k8s-manifests/environments.json"
 for env in dev prod; do
   mkdir -p "$repo/dist/k8s-manifests/$env"
   echo "{\"namespace\": \"shipyard-$env\", \"service_name\": \"api\", \"secret_name\": \"api-secrets\",
@@ -51,6 +53,10 @@ done
 [[ " $* " == *" show "* ]] && echo "Plan: 3 to add, 0 to change, 0 to destroy."
 [[ ! -e $dir/backend_override.tf ]] || echo "terraform: backend_override.tf present" >>"$FAKE_LOG"
 exit 0
+FAKE
+cat >"$sandbox/bin/sonar-scanner" <<'FAKE'
+#!/usr/bin/env bash
+echo "sonar-scanner $*" >>"$FAKE_LOG"
 FAKE
 chmod +x "$sandbox/bin"/*
 
@@ -100,6 +106,11 @@ ECR_REPOSITORY=123456789012.dkr.ecr.eu-west-1.amazonaws.com/shipyard/api expect 
   { has "$FAKE_LOG" "-var image_repository=123456789012.dkr.ecr.eu-west-1.amazonaws.com/shipyard/api" &&
     ok "$name" || fail "$name: $(cat "$FAKE_LOG")"; }
 
+name='deploy: every action selects the workspace named after the env before planning or applying (one state per env)'
+expect "$name" 0 tools/ci/deploy.sh apply dev &&
+  { grep -n '' "$FAKE_LOG" | grep -E 'workspace select -or-create dev$|apply ' | cut -d: -f2- | head -1 | grep -q 'workspace select -or-create dev' &&
+    ok "$name" || fail "$name: $(cat "$FAKE_LOG")"; }
+
 name='deploy: plan prod saves the plan and its readable form; apply-plan applies exactly that file'
 expect "$name" 0 tools/ci/deploy.sh plan prod dist/terraform/prod.tfplan &&
   expect "$name" 0 tools/ci/deploy.sh apply-plan prod dist/terraform/prod.tfplan &&
@@ -107,18 +118,34 @@ expect "$name" 0 tools/ci/deploy.sh plan prod dist/terraform/prod.tfplan &&
     has "$repo/dist/terraform/prod.tfplan.txt" 'Plan: 3 to add' && [[ ! -e $repo/terraform/.kubeconfig-prod ]] &&
     ok "$name" || fail "$name: $(cat "$FAKE_LOG")"; }
 
-name='deploy: with TF_BACKEND_CONFIG, state goes to S3 under shipyard/<env>.tfstate; the override is removed after'
+name='deploy: with TF_BACKEND_CONFIG, state goes to S3 (key shipyard.tfstate, workspace prod); the override is removed after'
 echo 'bucket = "b"' >"$sandbox/backend.hcl"
-TF_BACKEND_CONFIG=$sandbox/backend.hcl expect "$name" 0 tools/ci/deploy.sh apply dev &&
-  { has "$FAKE_LOG" "-backend-config=key=shipyard/dev.tfstate" && has "$FAKE_LOG" 'backend_override.tf present' &&
+TF_BACKEND_CONFIG=$sandbox/backend.hcl expect "$name" 0 tools/ci/deploy.sh apply prod &&
+  { has "$FAKE_LOG" "-backend-config=key=shipyard.tfstate" && has "$FAKE_LOG" 'workspace select -or-create prod' &&
+    has "$FAKE_LOG" 'backend_override.tf present' &&
     [[ ! -e $repo/terraform/backend_override.tf ]] && ok "$name" || fail "$name: $(cat "$FAKE_LOG")"; }
 
 name='deploy: under Jenkins without TF_BACKEND_CONFIG, refuses before terraform runs'
 JENKINS_URL=http://jenkins expect "$name" fail tools/ci/deploy.sh apply dev &&
   { has "$out" 'shipyard-tf-backend' && ! has "$FAKE_LOG" terraform && ok "$name" || fail "$name: $(cat "$out")"; }
 
-name='deploy: an unknown environment is refused, naming dev and prod'
-expect "$name" fail tools/ci/deploy.sh apply qa && { has "$out" 'expected dev or prod' && ok "$name" || fail "$name: $(cat "$out")"; }
+name='deploy: an unknown environment is refused, naming those environments.json lists'
+expect "$name" fail tools/ci/deploy.sh apply qa && { has "$out" 'synthesized: dev prod' && ok "$name" || fail "$name: $(cat "$out")"; }
+
+name='deploy: the environments come from environments.json, not a list in the scripts'
+echo '{"environments": ["dev", "prod", "staging"]}' >"$repo/dist/k8s-manifests/environments.json"
+expect "$name" fail tools/ci/deploy.sh apply staging && { has "$out" 'synth --env=staging' && ok "$name" || fail "$name: $(cat "$out")"; }
+echo '{"environments": ["dev", "prod"]}' >"$repo/dist/k8s-manifests/environments.json"
+
+name='sonar-scan: without coverage reports it stops, naming how to make them'
+expect "$name" fail env SONAR_HOST_URL=http://sonar tools/ci/sonar-scan.sh &&
+  { has "$out" 'run-many -t test --coverage' && ! has "$FAKE_LOG" sonar-scanner && ok "$name" || fail "$name: $(cat "$out")"; }
+
+name='sonar-scan: passes every coverage/**/lcov.info to SonarQube'
+mkdir -p "$repo/coverage/apps/api" "$repo/coverage/libs/config" && touch "$repo/coverage/apps/api/lcov.info" "$repo/coverage/libs/config/lcov.info"
+expect "$name" 0 env SONAR_HOST_URL=http://sonar tools/ci/sonar-scan.sh &&
+  { has "$FAKE_LOG" '-Dsonar.javascript.lcov.reportPaths=coverage/apps/api/lcov.info,coverage/libs/config/lcov.info' && ok "$name" || fail "$name: $(cat "$FAKE_LOG")"; }
+rm -rf "$repo/coverage"
 
 name='image-tag: <apps/api version>-<short commit>'
 expect "$name" 0 tools/ci/image-tag.sh && { [[ $(cat "$out") == "1.2.3-$commit" ]] && ok "$name" || fail "$name: $(cat "$out")"; }

@@ -3,6 +3,8 @@
 # Usage: ensure.sh TOOL...          build what is missing (TOOL: see ALL_TOOLS below | all)
 #        ensure.sh --paths TOOL...  print the bin dirs of built tools, build nothing (used by env.sh);
 #                                   for crds, the directory holding the CRD files
+#        ensure.sh tfproviders      Terraform provider mirror built from local sources (not in `all`; see
+#                                   terraform-cli-config.sh, which calls it only when the registry is unreachable)
 set -euo pipefail
 
 HELM_VERSION=v3.19.0
@@ -14,6 +16,9 @@ CONTROLLER_GEN_VERSION=v0.23.0
 # The operator version kube-prometheus-stack ships at the chart version terraform/ pins (see README.md here).
 PROM_OPERATOR_VERSION=v0.87.0
 NODE22_VERSION=22.23.5
+# Terraform providers built from source tarballs: name:version:sha256 of terraform-provider-<name>-<version>.tar.gz
+TF_PROVIDERS=(helm:3.1.2:280fb1c1ce448085e7a30d2b44c3463ca888b06ff13d14028e8b8dc90c4a4ae9
+  random:3.9.0:a33d4f564beb83bdf7395bb28e70fbe7ffa07524fc6cf2ef9908c645168b9c67)
 # package:command. groovy's launcher falls back to JAVA_HOME=/usr/lib/jvm/default-java, which only
 # default-jre-headless provides (a recommends, skipped by --no-install-recommends).
 APT_PACKAGES=(prometheus:prometheus bubblewrap:bwrap wrk:wrk groovy:groovy
@@ -35,6 +40,7 @@ version_of() {
     kubectl) echo "$K8S_VERSION" ;; controller-gen) echo "$CONTROLLER_GEN_VERSION" ;; node22) echo "$NODE22_VERSION" ;;
     # Generated CRDs depend on both the API types and the generator.
     crds) echo "$PROM_OPERATOR_VERSION-controller-gen-$CONTROLLER_GEN_VERSION" ;;
+    tfproviders) tfproviders_version ;;
     # The venv is keyed by its pinned requirements, so editing them yields a fresh venv.
     pytools) sha256sum "$HERE/requirements.txt" | cut -c1-12 ;;
     *) die "unknown tool '$1' (known: ${ALL_TOOLS[*]} all)" ;;
@@ -43,7 +49,9 @@ version_of() {
 dir_of() { echo "$CACHE/$1-$(version_of "$1")"; }
 bin_of() {
   case $1 in
-    pytools) echo "$(dir_of "$1")/venv/bin" ;; crds) echo "$(dir_of "$1")/crds" ;; *) echo "$(dir_of "$1")/bin" ;;
+    pytools) echo "$(dir_of "$1")/venv/bin" ;; crds) echo "$(dir_of "$1")/crds" ;;
+    tfproviders) echo "$(dir_of "$1")/mirror" ;; # a filesystem mirror, not a bin dir: not for env.sh
+    *) echo "$(dir_of "$1")/bin" ;;
   esac
 }
 # Tools another one is built with; ensured first.
@@ -189,7 +197,7 @@ expected_time() {
   case $1 in
     helm) echo "2-3 min" ;; kwok) echo "2-3 min" ;; etcd) echo "1-2 min" ;; k8s) echo "6-7 min" ;;
     kubectl) echo "4-11 min" ;; tflint) echo "2-3 min" ;; controller-gen) echo "1-4 min" ;; crds) echo "1 min" ;;
-    node22) echo "under 1 min" ;; pytools) echo "1 min" ;; *) echo "a few minutes" ;;
+    node22) echo "under 1 min" ;; pytools) echo "1 min" ;; tfproviders) echo "4-25 min" ;; *) echo "a few minutes" ;;
   esac
 }
 # A line on stderr every 30 s while a build runs, so a long build never looks hung.
@@ -202,6 +210,38 @@ start_ticker() {
   TICKER=$!
 }
 stop_ticker() { [[ -z ${TICKER-} ]] || { kill "$TICKER" 2>/dev/null || true; wait "$TICKER" 2>/dev/null || true; TICKER=""; }; }
+tfproviders_version() {
+  local entry out=""
+  for entry in "${TF_PROVIDERS[@]}"; do IFS=: read -r name version _ <<<"$entry"; out+="${out:+-}$name$version"; done
+  echo "$out"
+}
+# Lays the providers out as a Terraform filesystem mirror (unpacked layout):
+# mirror/registry.terraform.io/hashicorp/<name>/<version>/linux_amd64/terraform-provider-<name>_v<version>
+build_tfproviders() {
+  local out=$1 src=${SHIPYARD_TF_PROVIDER_SOURCES:-} entry name version sum tarball tree dest
+  [[ -n $src ]] || die "SHIPYARD_TF_PROVIDER_SOURCES is not set: name the directory holding terraform-provider-<name>-<version>.tar.gz"
+  for entry in "${TF_PROVIDERS[@]}"; do
+    IFS=: read -r name version sum <<<"$entry"
+    tarball=$src/terraform-provider-$name-$version.tar.gz
+    [[ -f $tarball ]] || die "$tarball is missing (SHIPYARD_TF_PROVIDER_SOURCES=$src)"
+    echo "$sum  $tarball" | sha256sum -c --quiet - || die "$tarball is not the pinned $name $version source (sha256 differs)"
+    tar -xzf "$tarball" -C "$out"
+    tree=$out/terraform-provider-$name-$version
+    dest=$out/mirror/registry.terraform.io/hashicorp/$name/$version/$(go env GOOS)_$(go env GOARCH)
+    mkdir -p "$dest"
+    # main.Version is what goreleaser sets for helm; random has no version variable and ignores it.
+    (cd "$tree" && go build -trimpath -ldflags "-s -w -X main.Version=$version" -o "$dest/terraform-provider-${name}_v$version" .)
+    rm -rf "$tree"
+  done
+}
+# A provider run by hand refuses and says it is a plugin: proof enough that the binary starts.
+check_tfproviders() {
+  local bin
+  for bin in "$1"/mirror/registry.terraform.io/hashicorp/*/*/*/terraform-provider-*; do
+    [[ $("$bin" 2>&1) == *"This binary is a plugin"* ]] || die "$bin does not start as a Terraform plugin"
+    echo "$bin starts"
+  done
+}
 
 # Builds into a sibling temp dir and renames it into place, so the cache dir exists only once complete.
 # Not run under `if`/`||`: bash would then ignore `set -e` inside the build functions.

@@ -234,13 +234,6 @@ run "register_nodes" {
     error_message = "The node group's Auto Scaling group must be registered with the app's target group."
   }
 
-  assert {
-    condition     = aws_acm_certificate.api.status == "ISSUED"
-    error_message = "After DNS validation the certificate must be issued."
-  }
-
-  assert {
-    condition     = alltrue([for secret in aws_secretsmanager_secret_rotation.app : secret.rotation_enabled])
-    error_message = "Rotation must be enabled on every secret as read back from Secrets Manager."
-  }
+  # No assert on the certificate's status or on rotation_enabled: moto reports ISSUED and enabled whatever the
+  # configuration (README, moto gaps). The wiring they depend on is asserted in "platform".
 }

@@ -19,8 +19,10 @@ output "namespace" {
 }
 
 output "chart_path" {
-  description = "Absolute path of the synthesized Helm chart for env."
-  value       = abspath(local.chart_dir)
+  # Not abspath(): a saved plan records it, and must apply from another checkout path (relative to the
+  # working directory Terraform runs in, as Helm resolves it).
+  description = "Path of the synthesized Helm chart for env: manifests_dir/env, absolute only if manifests_dir is."
+  value       = local.chart_dir
 }
 
 output "secret_keys" {

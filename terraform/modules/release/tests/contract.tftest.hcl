@@ -50,8 +50,8 @@ run "dev_release_comes_from_the_dev_contract" {
   }
 
   assert {
-    condition     = startswith(output.chart_path, "/") && endswith(output.chart_path, "/dev") && fileexists("${output.chart_path}/Chart.yaml")
-    error_message = "chart_path ${output.chart_path} is not the absolute path of the dev chart."
+    condition     = output.chart_path == "${var.manifests_dir}/dev" && fileexists("${output.chart_path}/Chart.yaml")
+    error_message = "chart_path ${output.chart_path} is not the dev chart under manifests_dir, as given (a saved plan must not record an absolute path)."
   }
 
   assert {

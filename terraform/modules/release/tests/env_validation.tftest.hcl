@@ -1,5 +1,5 @@
 # Bad input stops the plan at var.env, before anything else is evaluated.
-# checks.sh also plans env = "qa" and checks the message names the allowed envs.
+# test.sh also plans env = "qa" and checks the message names the allowed envs.
 
 variables {
   manifests_dir = "../../../dist/k8s-manifests"

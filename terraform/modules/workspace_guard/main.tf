@@ -1,0 +1,1 @@
+# Nothing to create: the check is the validation of var.workspace (variables.tf), which stops the plan.

@@ -1,0 +1,4 @@
+terraform {
+  # One requirement for every root and module (tools/jenkins checks it); the validation compares two variables.
+  required_version = ">= 1.11"
+}
