@@ -2,7 +2,7 @@
 # `npx nx run terraform:test`: the provider-free part of terraform/ (see README, "What CI checks"): `terraform test`
 # of modules/release and modules/workspace_guard, and the messages a user reads for a bad env and for an env
 # applied to another env's state. Needs `npx nx run k8s-manifests:synth` first. The real-provider apply is in
-# tools/integration (terraform.e2e.ts); fmt, validate, TFLint and checkov are in lint.sh.
+# tools/cluster-e2e (terraform.e2e.ts); fmt, validate, TFLint and checkov are in lint.sh.
 set -euo pipefail
 
 TF_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -8,7 +8,7 @@ cd "$REPO_ROOT"
 need sonar-scanner "install the SonarScanner CLI on the agent"
 need_env SONAR_HOST_URL "run inside withSonarQubeEnv('sonarqube'), or export SONAR_HOST_URL and SONAR_TOKEN"
 
-tests='**/*.spec.ts,**/src/e2e/**'
+tests='**/*.spec.ts,apps/api-e2e/**,libs/testing/**,**/src/testing/**'
 # Coverage of new code is a condition of SonarQube's default quality gate ("Sonar way"): without these reports
 # it counts as 0 % and the gate fails. The Jenkinsfile's unit-test stage writes them (nx run-many -t test --coverage).
 reports=$({ find coverage -name lcov.info 2>/dev/null || true; } | sort | paste -sd, -)

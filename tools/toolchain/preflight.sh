@@ -7,7 +7,7 @@ REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 NODE_MIN=20.19.0  # package.json engines
 GO_MIN=1.26.3     # the newest `go` line among the toolchain's modules (tflint v0.64.0)
 TF_MIN=1.11.0     # the highest required_version under terraform/
-JAVA_MIN=17       # Groovy 5 (tools/jenkins)
+JAVA_MIN=17       # Groovy 5 (tools/pipeline-e2e)
 PYTHON_MIN=3.9    # checkov 3
 
 missing=()

@@ -240,7 +240,7 @@ class Build {
 }
 
 /**
- * The steps of the plugins tools/jenkins/README.md lists, one method each: a step from any other plugin, or a
+ * The steps of the plugins tools/pipeline-e2e/README.md lists, one method each: a step from any other plugin, or a
  * misspelled one, throws MissingMethodException, as Jenkins would fail the build ("No such DSL method").
  */
 class Steps {

@@ -6,7 +6,7 @@ import java.util.concurrent.ConcurrentHashMap
 
 File root = new File(args ? args[0] : '.').canonicalFile
 File jenkinsfile = new File(System.getenv('JENKINSFILE') ?: new File(root, 'Jenkinsfile').path)
-def DeclarativeStub = new GroovyClassLoader(getClass().classLoader).parseClass(new File(root, 'tools/jenkins/DeclarativeStub.groovy'))
+def DeclarativeStub = new GroovyClassLoader(getClass().classLoader).parseClass(new File(root, 'tools/pipeline-e2e/DeclarativeStub.groovy'))
 
 int passed = 0, failed = 0
 def check = { String behaviour, Closure<List<String>> problems ->
@@ -62,8 +62,8 @@ check('builds run concurrently; every step that changes an environment holds its
   problems
 }
 
-check('the stub knows exactly the steps and options of the plugins tools/jenkins/README.md lists') {
-  def readme = new File(root, 'tools/jenkins/README.md').text
+check('the stub knows exactly the steps and options of the plugins tools/pipeline-e2e/README.md lists') {
+  def readme = new File(root, 'tools/pipeline-e2e/README.md').text
   def plugins = (DeclarativeStub.classLoader.loadClass('Steps').PLUGIN_STEPS.keySet() +
     DeclarativeStub.classLoader.loadClass('OptionsSection').PLUGIN_OPTIONS.keySet())
   def problems = plugins.findAll { !readme.contains("`$it`") }.collect { "plugin $it is not in the README's plugin list".toString() }

@@ -6,7 +6,7 @@
 # Prints a line per stage and per check; exits non-zero if anything failed.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-HERE=$ROOT/tools/jenkins
+HERE=$ROOT/tools/pipeline-e2e
 GROOVY_VERSION=5.0.8
 CACHE=${SHIPYARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shipyard}
 GROOVY_DIR=$CACHE/groovy-$GROOVY_VERSION

@@ -17,7 +17,7 @@ name='one Terraform version requirement in every versions.tf, script and README'
 required=$(grep -rhoE --include='*.tf' --exclude-dir=.terraform 'required_version *= *"[^"]*"' "$ROOT/terraform" |
   sed -E 's/.*"(.*)"/\1/' | sort -u)
 stated=$(grep -rhoE --exclude-dir=node_modules --exclude-dir=.terraform 'Terraform >= ?[0-9][0-9.]*' \
-  "$ROOT/README.md" "$ROOT/terraform" "$ROOT/tools/ci" "$ROOT/tools/jenkins/README.md" "$ROOT/tools/integration/README.md" |
+  "$ROOT/README.md" "$ROOT/terraform" "$ROOT/tools/ci" "$ROOT/tools/pipeline-e2e/README.md" "$ROOT/tools/cluster-e2e/README.md" |
   sed -E 's/Terraform >= ?/>= /' | sort -u)
 if [[ $(wc -l <<<"$required") -eq 1 && -n $required && ( -z $stated || $stated == "$required" ) ]]; then
   ok "$name ($required)"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A throwaway two-node Kubernetes control plane on 127.0.0.1 for tests: etcd, kube-apiserver (admission on,
 # so Pod Security is enforced), kube-controller-manager, kube-scheduler, and kwok simulating two nodes.
-# No container runs: kwok reports scheduled pods Running/Ready. See tools/integration/README.md.
+# No container runs: kwok reports scheduled pods Running/Ready. See tools/cluster-e2e/README.md.
 #
 #   cluster.sh up NAME [--owner-pid PID]   start; with an owner, a watchdog tears down when PID (or
 #                                          a process that started it) exits, even by SIGKILL
@@ -16,7 +16,7 @@
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-SELF="$REPO/tools/cluster/cluster.sh"
+SELF="$REPO/tools/cluster-e2e/cluster.sh"
 
 say() { echo "==> cluster${NAME:+ $NAME}: $*" >&2; }
 die() { echo "==> cluster${NAME:+ $NAME}: ERROR: $*" >&2; exit 1; }

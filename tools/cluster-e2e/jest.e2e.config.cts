@@ -1,8 +1,8 @@
 // Named jest.e2e.config.cts, not jest.config.cts: @nx/jest/plugin would infer a `test` target from the
 // latter, and `nx run-many -t test` (npm test) would run this suite without a cluster. Run it with
-// `npx nx run integration:e2e`, which starts the cluster around it (tools/integration/run.sh).
+// `npx nx run cluster-e2e:e2e`, which starts the cluster around it (tools/cluster-e2e/run.sh).
 module.exports = {
-  displayName: 'integration',
+  displayName: 'cluster-e2e',
   preset: '../../jest.preset.js',
   testEnvironment: 'node',
   transform: {

@@ -1,7 +1,7 @@
 /**
  * Installs each environment's synthesized chart, with the release the Terraform module computes, into a real
- * kube-apiserver with two kwok nodes, and checks what the cluster did. Run through `npx nx run integration:e2e`
- * (tools/integration/run.sh), which starts the cluster around this suite and always stops it.
+ * kube-apiserver with two kwok nodes, and checks what the cluster did. Run through `npx nx run cluster-e2e:e2e`
+ * (tools/cluster-e2e/run.sh), which starts the cluster around this suite and always stops it.
  *
  * The steps of one environment depend on each other and run in order (Jest runs a file's tests sequentially).
  */
@@ -18,7 +18,7 @@ import { cleanup } from './release';
 const kubeconfig = process.env['KUBECONFIG'];
 if (!kubeconfig || !process.env['SHIPYARD_CLUSTER_NAME']) {
   throw new Error(
-    'no test cluster: run this suite with `npx nx run integration:e2e` (tools/integration/run.sh)',
+    'no test cluster: run this suite with `npx nx run cluster-e2e:e2e` (tools/cluster-e2e/run.sh)',
   );
 }
 const kube = Kube.fromKubeconfig(kubeconfig);

@@ -1,7 +1,7 @@
 /**
  * `terraform apply -var env=<env>` of terraform/ with the real helm and random providers into the test cluster
  * (two kwok nodes: pods are scheduled and reported Ready, no container runs). Run through
- * `npx nx run integration:e2e`. Each environment has its own workspace, hence its own state; prod runs with
+ * `npx nx run cluster-e2e:e2e`. Each environment has its own workspace, hence its own state; prod runs with
  * monitoring off (kube-prometheus-stack cannot be downloaded here), its ServiceMonitor backed by the CRDs the
  * cluster script installs.
  */
@@ -13,7 +13,7 @@ import { transcript } from './transcript';
 const kubeconfig = process.env['KUBECONFIG'];
 if (!kubeconfig || !process.env['SHIPYARD_CLUSTER_NAME']) {
   throw new Error(
-    'no test cluster: run this suite with `npx nx run integration:e2e` (tools/integration/run.sh)',
+    'no test cluster: run this suite with `npx nx run cluster-e2e:e2e` (tools/cluster-e2e/run.sh)',
   );
 }
 const kube = Kube.fromKubeconfig(kubeconfig);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Shows that killing the integration run midway leaves no cluster process behind.
 #   interrupt-check.sh [--signal TERM|INT|HUP|KILL] [--after SECONDS] [--target npx|nx|group]
-# Starts `npx nx run integration:e2e`, sends the signal after SECONDS (default TERM after 20 s) to the npx
+# Starts `npx nx run cluster-e2e:e2e`, sends the signal after SECONDS (default TERM after 20 s) to the npx
 # process (default), to the nx process, or to the whole process group (what Ctrl-C does in a terminal), then
 # waits for everything of that run to exit and prints `pgrep -fa 'kube-apiserver|etcd|kwok'`.
 # NX_ARGS replaces the default `--output-style=stream` (which shows the run's own output in the log).
@@ -20,7 +20,7 @@ done
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 log=$(mktemp "${TMPDIR:-/tmp}/interrupt-check.XXXXXX")
 # Own session, so that the group signal reaches only this run.
-NX_DAEMON=false setsid npx nx run integration:e2e "${NX_ARGS:---output-style=stream}" </dev/null >"$log" 2>&1 &
+NX_DAEMON=false setsid npx nx run cluster-e2e:e2e "${NX_ARGS:---output-style=stream}" </dev/null >"$log" 2>&1 &
 top=$!
 sleep "$after"
 name=$(grep -om1 'cluster it-[0-9]*: creating' "$log" | cut -d' ' -f2 | tr -d : || true)
@@ -29,7 +29,7 @@ running=$(pgrep -fc "shipyard-cluster-$name/" || true)
 echo "after $after s: cluster $name has $running processes; sending SIG$signal to $target"
 case $target in
   npx) kill "-$signal" "$top" ;;
-  nx) kill "-$signal" "$(pgrep -f -P "$(pgrep -P "$top" | head -1)" 'nx run integration:e2e' | head -1)" ;;
+  nx) kill "-$signal" "$(pgrep -f -P "$(pgrep -P "$top" | head -1)" 'nx run cluster-e2e:e2e' | head -1)" ;;
   group) kill "-$signal" -- "-$top" ;;
   *) echo "unknown target $target" >&2; exit 2 ;;
 esac
