@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Testing } from 'cdk8s';
 import {
   appEnvNames,
@@ -188,6 +190,13 @@ describe.each(appEnvNames)('the %s chart', (env) => {
       whenUnsatisfiable: 'ScheduleAnyway',
     });
     expect(selects(spread.labelSelector.matchLabels)).toBe(true);
+  });
+
+  it("execs its preStop pause with the image's own node, by absolute path (no shell, no PATH there)", () => {
+    const dockerfile = readFileSync(join(__dirname, '../../../../apps/api/Dockerfile'), 'utf8');
+    const [executable] = container.lifecycle.preStop.exec.command;
+    expect(executable).toMatch(/^\//);
+    expect(dockerfile).toContain(`ENTRYPOINT ["${executable}"]`);
   });
 
   it('pauses before SIGTERM and allows longer than pause plus drain to stop', () => {

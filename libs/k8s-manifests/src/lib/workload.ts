@@ -4,7 +4,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { type AppEnv, environments, configMapDataFor, secretNames } from '@shipyard/config';
 import { helm } from './helm-values';
-import { imageUser } from './image-user';
+import { imageNode, imageUser } from './image';
 import { appName, type DeployNames, probePaths } from './names';
 
 /** uid of the image's non-root user (distroless `nonroot`). */
@@ -114,10 +114,10 @@ export class ApiWorkload extends Construct {
             periodSeconds: Duration.seconds(2),
             failureThreshold: 1,
           }),
-          // The image has no shell and no sleep binary; node is there.
+          // The image has no shell and no sleep binary; node is there, at an absolute path only.
           lifecycle: {
             preStop: kplus.Handler.fromCommand([
-              'node',
+              imageNode(),
               '-e',
               `setTimeout(() => {}, ${preStopPauseSeconds * 1000})`,
             ]),
