@@ -111,6 +111,19 @@ check('pull request: installs, lints and tests, runs policy checks, synthesizes 
   }.collect { "no sh step runs '$it'".toString() }
 }
 
+// npm test (package.json) is what CI and a laptop run; a pull request's build must run the same checks.
+check('pull request: runs every check npm test runs') {
+  def script = new JsonSlurper().parse(new File(root, 'package.json')).scripts.test as String
+  def ran = commands(pr)
+  def runManyTargets = ran.findAll { it =~ /nx run-many -t / }.collectMany { (it =~ /-t ((?:[\w-]+ ?)+)/)[0][1].tokenize() }
+  script.split('&&')*.trim().collectMany { part ->
+    def many = part =~ /^nx run-many -t (.+)$/
+    if (many) return many[0][1].tokenize().findAll { t -> !(t in runManyTargets) && !ran.any { it.contains(":$t") } }
+        .collect { "npm test runs target '$it', no sh step of the pull request does".toString() }
+    ran.any { it.contains(part) } ? [] : ["npm test runs '$part', no sh step of the pull request does".toString()]
+  }
+}
+
 check('pull request: CI only: binds no credential, pushes and deploys nothing, never asks for approval') {
   pr.findAll { (it.kind == 'step' && it.name == 'withCredentials') || deploys(it) || it.kind == 'input' || prodStep(it) || prodStage(it) }
     .collect { describe(it) }

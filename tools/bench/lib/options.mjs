@@ -50,7 +50,7 @@ export function readOptions(argv = process.argv.slice(2)) {
     duration,
     warmup: number('warmup', quick ? 1 : 2),
     spawns: number('spawns', quick ? 3 : 7),
-    // The Flask development server manages ~700 req/s: one shorter round is enough to place it.
+    // The Flask development server is two orders of magnitude slower: one short round places it.
     flaskRounds: 1,
     flaskDuration: Math.min(3, duration),
     flaskWarmup: 1,
