@@ -5,7 +5,7 @@
  * monitoring off (kube-prometheus-stack cannot be downloaded here), its ServiceMonitor backed by the CRDs the
  * cluster script installs.
  */
-import { eventually } from './eventually';
+import { eventually } from '@shipyard/testing';
 import { Kube, type KubeList, type KubeObject } from './kube';
 import { secondsSince, TerraformRoot } from './terraform-root';
 import { transcript } from './transcript';
