@@ -47,7 +47,7 @@ resource "helm_release" "monitoring" {
   repository       = "https://prometheus-community.github.io/helm-charts"
   chart            = "kube-prometheus-stack"
   version          = var.monitoring_chart_version
-  namespace        = "monitoring"
+  namespace        = module.release.monitoring_namespace
   create_namespace = true
   atomic           = true
   wait             = true

@@ -55,6 +55,11 @@ output "monitoring_stack_release" {
   value       = local.contract.monitoring_stack_release
 }
 
+output "monitoring_namespace" {
+  description = "Namespace kube-prometheus-stack must run in: the chart's NetworkPolicy admits its Prometheus there only."
+  value       = local.contract.monitoring_namespace
+}
+
 output "minikube_service_command" {
   description = "Command that prints the URL of the app's NodePort on minikube."
   value       = "minikube service ${local.contract.service_name} -n ${local.contract.namespace} --url"
