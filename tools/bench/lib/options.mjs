@@ -1,6 +1,9 @@
 // Command-line options of `npm run bench`, read with util.parseArgs in strict mode: an unknown option or a
 // missing value stops the run with the usage.
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { REPO } from './proc.mjs';
 
 export const USAGE = `usage: node tools/bench/run.mjs [options]
   --rounds N     load rounds per route and server (3; --quick: 1)
@@ -10,7 +13,8 @@ export const USAGE = `usage: node tools/bench/run.mjs [options]
   --quick        short settings, for trying the harness
   --skip-build   use the built bundles in dist/ (the plain NestJS reference is built if missing)
   --skip-synth   leave out the synth timings
-  --node PATH    the Node.js that runs the API, the plain NestJS app and the ceiling (default: this one)
+  --node PATH    the Node.js that runs the API, the plain NestJS app and the ceiling (default: the image's
+                 Node 22, from the toolchain: tools/toolchain/ensure.sh node22)
   --help         this text`;
 
 const NUMERIC = ['rounds', 'duration', 'warmup', 'spawns'];
@@ -54,8 +58,15 @@ export function readOptions(argv = process.argv.slice(2)) {
     flaskRounds: 1,
     flaskDuration: Math.min(3, duration),
     flaskWarmup: 1,
-    node: values.node ?? process.execPath,
+    node: values.node ?? imageNode(),
     build: !values['skip-build'],
     synth: !values['skip-synth'],
   };
+}
+
+/** The image's runtime (Node 22, cached by the toolchain): what production runs is what the budget judges. */
+function imageNode() {
+  const ensure = join(REPO, 'tools', 'toolchain', 'ensure.sh');
+  execFileSync(ensure, ['node22'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  return join(execFileSync(ensure, ['--paths', 'node22'], { encoding: 'utf8' }).trim(), 'node');
 }
