@@ -161,3 +161,65 @@ check_tfproviders() {
     echo "$bin starts"
   done
 }
+
+# Stand-ins for the two base images apps/api/Dockerfile names, which cannot be pulled here: root filesystems
+# (build.tar, runtime.tar) that apps/api-e2e/image/build.sh imports under the Dockerfile's own names.
+# build: what node:22-bookworm-slim holds that the build uses: Debian 12 minbase, node and npm in /usr/local.
+# It also carries this machine's CA bundle (NODE_EXTRA_CA_CERTS, set at import), so that `npm ci` in the image
+# build trusts the same registry certificates as the host (a TLS proxy's CA, say).
+base_images_build_root() {
+  local root=$1 tgz
+  mmdebstrap --variant=minbase --include=ca-certificates "$BASE_IMAGES_SUITE" "$root"
+  install -m 0755 "$(bin_of node22)/node" "$root/usr/local/bin/node"
+  tgz=$(cd "$root/tmp" && npm pack --silent "npm@$NPM10_VERSION")
+  mkdir -p "$root/usr/local/lib/node_modules/npm"
+  tar -xzf "$root/tmp/$tgz" -C "$root/usr/local/lib/node_modules/npm" --strip-components=1 --no-same-owner
+  rm -f "$root/tmp/$tgz"
+  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$root/usr/local/bin/npm"
+  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$root/usr/local/bin/npx"
+  install -D -m 0644 "$BASE_IMAGES_HOST_CA" "$root/$BASE_IMAGES_BUILD_CA"
+  chroot "$root" /usr/local/bin/node --version
+  chroot "$root" /usr/local/bin/node /usr/local/bin/npm --version
+}
+# runtime: what gcr.io/distroless/nodejs22-debian12:nonroot holds: glibc, libstdc++, CA certificates and time
+# zones from Debian 12, node at /nodejs/bin/node only, the users root, nobody and nonroot (65532), no shell.
+base_images_runtime_root() {
+  local root=$1 f
+  mmdebstrap --variant=extract --include=libc6,libstdc++6,libgcc-s1,ca-certificates,tzdata "$BASE_IMAGES_SUITE" "$root"
+  install -D -m 0755 "$(bin_of node22)/node" "$root/nodejs/bin/node"
+  # `extract` runs no maintainer script, so update-ca-certificates never wrote the bundle: write it as it would.
+  mkdir -p "$root/etc/ssl/certs"
+  cat "$root"/usr/share/ca-certificates/mozilla/*.crt >"$root/etc/ssl/certs/ca-certificates.crt"
+  printf '%s\n' 'root:x:0:0:root:/root:/sbin/nologin' 'nobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin' \
+    'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' >"$root/etc/passwd"
+  printf '%s\n' 'root:x:0:' 'nobody:x:65534:' 'nonroot:x:65532:' >"$root/etc/group"
+  install -d -m 0700 "$root/root"
+  install -d -m 0700 -o 65532 -g 65532 "$root/home/nonroot"
+  install -d -m 1777 "$root/tmp"
+  for f in bin/sh bin/bash bin/dash usr/bin/sh usr/bin/bash usr/bin/dash; do
+    [[ ! -e $root/$f ]] || die "the runtime stand-in holds a shell ($f): a dependency pulled it in"
+  done
+  chroot "$root" /nodejs/bin/node --version
+}
+build_base-images() {
+  local out=$1
+  [[ -s $BASE_IMAGES_HOST_CA ]] || die "$BASE_IMAGES_HOST_CA is missing: the build stand-in needs this machine's CA bundle"
+  base_images_build_root "$out/build-root"
+  base_images_runtime_root "$out/runtime-root"
+  tar --numeric-owner -C "$out/build-root" -cf "$out/build.tar" .
+  tar --numeric-owner -C "$out/runtime-root" -cf "$out/runtime.tar" .
+  rm -rf "$out/build-root" "$out/runtime-root" "$out/bin"
+}
+check_base-images() {
+  expect "./usr/local/bin/npm" tar -tf "$1/build.tar" ./usr/local/bin/npm
+  expect "\"version\": \"$NPM10_VERSION\"" tar -xOf "$1/build.tar" ./usr/local/lib/node_modules/npm/package.json
+  expect "./nodejs/bin/node" tar -tf "$1/runtime.tar" ./nodejs/bin/node
+  expect "nonroot:x:65532:65532" tar -xOf "$1/runtime.tar" ./etc/passwd
+}
+# Keyed by what they contain: suite, node and npm versions, this recipe and the CA bundle copied into them.
+base_images_version() {
+  local sum
+  sum=$({ declare -f base_images_build_root base_images_runtime_root build_base-images; cat "$BASE_IMAGES_HOST_CA"; } |
+    sha256sum | cut -c1-12)
+  echo "$BASE_IMAGES_SUITE-node$NODE22_VERSION-npm$NPM10_VERSION-$sum"
+}

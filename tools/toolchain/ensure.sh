@@ -16,15 +16,22 @@ CONTROLLER_GEN_VERSION=v0.23.0
 # The operator version kube-prometheus-stack ships at the chart version terraform/ pins (see README.md here).
 PROM_OPERATOR_VERSION=v0.87.0
 NODE22_VERSION=22.23.5
+# Stand-ins for apps/api/Dockerfile's base images (base-images): Debian suite, and npm as node:22 images ship it.
+BASE_IMAGES_SUITE=bookworm
+NPM10_VERSION=10.9.9
+# The system trust store, copied into the build stand-in (see builds.sh) and named by NODE_EXTRA_CA_CERTS there.
+BASE_IMAGES_HOST_CA=/etc/ssl/certs/ca-certificates.crt
+BASE_IMAGES_BUILD_CA=/usr/local/share/ca-certificates-host/ca-certificates.crt
 # Terraform providers built from source tarballs: name:version:sha256 of terraform-provider-<name>-<version>.tar.gz
 TF_PROVIDERS=(helm:3.1.2:280fb1c1ce448085e7a30d2b44c3463ca888b06ff13d14028e8b8dc90c4a4ae9
   random:3.9.0:a33d4f564beb83bdf7395bb28e70fbe7ffa07524fc6cf2ef9908c645168b9c67)
 # package:command. groovy's launcher falls back to JAVA_HOME=/usr/lib/jvm/default-java, which only
 # default-jre-headless provides (a recommends, skipped by --no-install-recommends).
 APT_PACKAGES=(prometheus:prometheus bubblewrap:bwrap wrk:wrk groovy:groovy
-  default-jre-headless:/usr/lib/jvm/default-java/bin/java)
+  default-jre-headless:/usr/lib/jvm/default-java/bin/java
+  buildah:buildah podman:podman runc:runc mmdebstrap:mmdebstrap)
 
-ALL_TOOLS=(helm kwok etcd k8s kubectl tflint controller-gen crds node22 pytools apt)
+ALL_TOOLS=(helm kwok etcd k8s kubectl tflint controller-gen crds node22 pytools apt base-images)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${SHIPYARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shipyard}
 # Static binaries need no C toolchain at run time; GOWORK=off keeps a stray go.work out of throwaway modules.
@@ -40,7 +47,7 @@ version_of() {
     kubectl) echo "$K8S_VERSION" ;; controller-gen) echo "$CONTROLLER_GEN_VERSION" ;; node22) echo "$NODE22_VERSION" ;;
     # Generated CRDs depend on both the API types and the generator.
     crds) echo "$PROM_OPERATOR_VERSION-controller-gen-$CONTROLLER_GEN_VERSION" ;;
-    tfproviders) tfproviders_version ;;
+    tfproviders) tfproviders_version ;; base-images) base_images_version ;;
     # The venv is keyed by its pinned requirements, so editing them yields a fresh venv.
     pytools) sha256sum "$HERE/requirements.txt" | cut -c1-12 ;;
     *) die "unknown tool '$1' (known: ${ALL_TOOLS[*]} all)" ;;
@@ -50,12 +57,13 @@ dir_of() { echo "$CACHE/$1-$(version_of "$1")"; }
 bin_of() {
   case $1 in
     pytools) echo "$(dir_of "$1")/venv/bin" ;; crds) echo "$(dir_of "$1")/crds" ;;
+    base-images) dir_of "$1" ;; # build.tar and runtime.tar, not a bin dir: not for env.sh
     tfproviders) echo "$(dir_of "$1")/mirror" ;; # a filesystem mirror, not a bin dir: not for env.sh
     *) echo "$(dir_of "$1")/bin" ;;
   esac
 }
 # Tools another one is built with; ensured first.
-deps_of() { case $1 in crds) echo controller-gen ;; esac; }
+deps_of() { case $1 in crds) echo controller-gen ;; base-images) echo apt node22 ;; esac; }
 
 # Runs "$@" and fails unless its output contains $want: a build is cached only if it runs and reports its version.
 expect() {
@@ -74,7 +82,7 @@ expected_time() {
   case $1 in
     helm) echo "2-3 min" ;; kwok) echo "2-3 min" ;; etcd) echo "1-2 min" ;; k8s) echo "6-7 min" ;;
     kubectl) echo "4-11 min" ;; tflint) echo "2-3 min" ;; controller-gen) echo "1-4 min" ;; crds) echo "1 min" ;;
-    node22) echo "under 1 min" ;; pytools) echo "1 min" ;; tfproviders) echo "4-25 min" ;; *) echo "a few minutes" ;;
+    node22) echo "under 1 min" ;; base-images) echo "1 min" ;; pytools) echo "1 min" ;; tfproviders) echo "4-25 min" ;; *) echo "a few minutes" ;;
   esac
 }
 # A line on stderr every 30 s while a build runs, so a long build never looks hung.
