@@ -96,7 +96,7 @@ out=$("${PODMAN[@]}" exec "$CONTAINER" node -v 2>&1) && fail "\`node -v\` ran in
 out=$("${PODMAN[@]}" exec "$CONTAINER" /bin/sh -c true 2>&1) && fail "/bin/sh ran in the container" ||
   ok "\`podman exec ... /bin/sh\` fails: the image has no shell"
 shells=$("${PODMAN[@]}" exec "$CONTAINER" /nodejs/bin/node -e '
-  console.log(["/bin/sh", "/bin/bash", "/bin/dash", "/usr/bin/sh", "/usr/bin/bash", "/bin/busybox"].filter((p) => require("node:fs").existsSync(p)).join(" "))')
+  process.stdout.write(["/bin/sh", "/bin/bash", "/bin/dash", "/usr/bin/sh", "/usr/bin/bash", "/bin/busybox"].filter((p) => require("node:fs").existsSync(p)).join(" "))')
 check "$shells" "" "no shell binary in the image (/bin/sh, bash, dash, busybox)"
 mapfile -t prestop < <(node -e '
   const { parseAllDocuments } = require("yaml");
@@ -104,8 +104,9 @@ mapfile -t prestop < <(node -e '
   const deploy = docs.find((d) => d && d.kind === "Deployment");
   const cmd = deploy?.spec?.template?.spec?.containers?.[0]?.lifecycle?.preStop?.exec?.command;
   if (!Array.isArray(cmd)) { console.error("no Deployment with lifecycle.preStop.exec.command in " + process.argv[1]); process.exit(1); }
-  console.log(deploy.spec.template.spec.terminationGracePeriodSeconds ?? 30);
-  for (const arg of cmd) console.log(arg);' "$MANIFESTS")
+  // Plain writes: console.log would colour a number when the caller sets FORCE_COLOR (Nx does).
+  const grace = deploy.spec.template.spec.terminationGracePeriodSeconds ?? 30;
+  process.stdout.write([grace, ...cmd].map(String).join("\n") + "\n");' "$MANIFESTS")
 grace=${prestop[0]} prestop=("${prestop[@]:1}")
 t0=$(date +%s%N)
 status=0
