@@ -43,7 +43,7 @@ if command -v python3 >/dev/null; then
     lack "Python venv with ensurepip (python3 -m venv fails without it)" "apt-get install python3-venv"
   fi
 fi
-tool "" "apt-get (Debian or Ubuntu)" "the toolchain installs prometheus, bubblewrap, wrk and groovy with apt-get; use Debian 12 or Ubuntu 22.04+" apt-get --version
+tool "" "apt-get (Debian or Ubuntu)" "the toolchain installs prometheus, bubblewrap, wrk, groovy, buildah, podman, runc and mmdebstrap with apt-get; use Debian 12 or Ubuntu 22.04+" apt-get --version
 if [[ $EUID == 0 ]]; then ok "root"
 elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then ok "sudo without a password"
 else lack "root, or sudo without a password (apt-get install, network namespaces)" "run as root (CI does), or configure passwordless sudo for this user"
