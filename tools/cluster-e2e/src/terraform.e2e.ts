@@ -6,6 +6,9 @@
  * cluster script installs.
  */
 import { eventually } from '@shipyard/testing';
+import { isReady } from './deploy/installed';
+import { releaseLeftovers } from './deploy/lifecycle';
+import { leaks } from './deploy/secret-leaks';
 import { Kube, type KubeList, type KubeObject } from './kube';
 import { secondsSince, TerraformRoot } from './terraform-root';
 import { transcript } from './transcript';
@@ -31,20 +34,6 @@ afterAll(() => {
 interface Outputs {
   namespace: { value: string };
   release: { value: { name: string; namespace: string; status: string } };
-}
-
-const ready = (pod: KubeObject) =>
-  pod.status?.phase === 'Running' &&
-  pod.status?.conditions?.some(
-    (c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True',
-  );
-
-/** Labels of values (plain or base64, as in a Secret's data) that occur in `text`; never the values. */
-function leaks(text: string, secrets: { label: string; value: string }[]): string[] {
-  return secrets.flatMap(({ label, value }) => [
-    ...(text.includes(value) ? [label] : []),
-    ...(text.includes(Buffer.from(value).toString('base64')) ? [`${label} (base64)`] : []),
-  ]);
 }
 
 /** Throws without putting either value into the message. */
@@ -100,23 +89,10 @@ async function podsReady(namespace: string): Promise<KubeObject[]> {
     (p) => !p.metadata.deletionTimestamp,
   );
   expect(pods.length).toBeGreaterThanOrEqual(dep.spec.replicas);
-  expect(pods.filter((p) => !ready(p)).map((p) => p.metadata.name)).toEqual([]);
+  expect(
+    pods.filter((p) => p.status?.phase !== 'Running' || !isReady(p)).map((p) => p.metadata.name),
+  ).toEqual([]);
   return pods;
-}
-
-/** Objects of the release anywhere, of every listable type; a type that cannot be listed fails the check. */
-async function leftovers(release: string): Promise<string[]> {
-  const left: string[] = [];
-  const selector = encodeURIComponent(`app.kubernetes.io/instance=${release}`);
-  for (const type of (await kube.resourceTypes()).filter((t) => t.verbs.includes('list'))) {
-    const path = `${Kube.collectionPath(type)}?labelSelector=${selector}`;
-    const res = await kube.request('GET', path, { sensitive: type.name === 'secrets' });
-    if (res.status !== 200)
-      throw new Error(`GET ${path}: ${res.status}; cannot prove nothing is left`);
-    for (const item of (res.body as KubeList).items)
-      left.push(`${type.kind} ${item.metadata.namespace ?? ''}/${item.metadata.name}`);
-  }
-  return left;
 }
 
 beforeAll(async () => {
@@ -219,7 +195,7 @@ describe.each<{ env: string; extra: Record<string, string> }>([
           false,
         );
         expect(await revisions(applied.release.value)).toEqual([]);
-        expect(await leftovers(applied.release.value.name)).toEqual([]);
+        expect(await releaseLeftovers(kube, applied.release.value.name)).toEqual([]);
       },
       120_000,
       2_000,

@@ -1,7 +1,13 @@
-import { type AppEnv, environments, configMapDataFor, secretNames } from '@shipyard/config';
+import {
+  type AppEnv,
+  configMapDataFor,
+  environments,
+  managementPaths,
+  secretNames,
+} from '@shipyard/config';
 import { defaultImageRepository } from './helm-values';
 import { monitoringNamespace, monitoringStackRelease } from './monitoring';
-import { appName, deployNames, probePaths, servicePort } from './names';
+import { appName, deployNames, servicePort } from './names';
 
 /**
  * What Terraform (and the integration test) need to know about a synthesized chart, so that no
@@ -23,8 +29,8 @@ export function deployContract(env: AppEnv, appVersion: string) {
     container_port: Number(configMapDataFor(env).PORT),
     /** Probes and metrics; admitted only from the node (kubelet) and the monitoring namespace. */
     management_port: Number(configMapDataFor(env).MANAGEMENT_PORT),
-    liveness_path: probePaths.liveness,
-    readiness_path: probePaths.readiness,
+    liveness_path: managementPaths.liveness,
+    readiness_path: managementPaths.readiness,
     service_port: servicePort,
     node_port: environments[env].nodePort,
     config_map_name: names.configMap,

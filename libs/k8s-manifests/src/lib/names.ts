@@ -1,4 +1,4 @@
-import { type AppEnv, environments, managementPaths } from '@shipyard/config';
+import { type AppEnv, environments } from '@shipyard/config';
 
 export const appName = 'api';
 /** Port of the Service in front of the pods (the NodePort maps to it). */
@@ -22,9 +22,3 @@ export function deployNames(env: AppEnv) {
 }
 
 export type DeployNames = ReturnType<typeof deployNames>;
-
-/** Where the API answers liveness and readiness; the probes and the load balancer both use them. */
-export const probePaths = {
-  liveness: managementPaths.liveness,
-  readiness: managementPaths.readiness,
-} as const;

@@ -2,10 +2,16 @@ import { createHash } from 'node:crypto';
 import { ApiObject, Duration, JsonPatch, Size } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { type AppEnv, environments, configMapDataFor, secretNames } from '@shipyard/config';
+import {
+  type AppEnv,
+  configMapDataFor,
+  environments,
+  managementPaths,
+  secretNames,
+} from '@shipyard/config';
 import { helm } from './helm-values';
 import { imageNode, imageUser } from './image';
-import { appName, type DeployNames, probePaths } from './names';
+import { appName, type DeployNames } from './names';
 
 /** uid of the image's non-root user (distroless `nonroot`). */
 export const runAsUser = imageUser();
@@ -99,17 +105,17 @@ export class ApiWorkload extends Construct {
             },
           },
           // On the management port, so that a flood of clients cannot starve them.
-          startup: kplus.Probe.fromHttpGet(probePaths.liveness, {
+          startup: kplus.Probe.fromHttpGet(managementPaths.liveness, {
             port: managementPort,
             periodSeconds: Duration.seconds(1),
             failureThreshold: 30,
           }),
-          liveness: kplus.Probe.fromHttpGet(probePaths.liveness, {
+          liveness: kplus.Probe.fromHttpGet(managementPaths.liveness, {
             port: managementPort,
             periodSeconds: Duration.seconds(10),
             failureThreshold: 3,
           }),
-          readiness: kplus.Probe.fromHttpGet(probePaths.readiness, {
+          readiness: kplus.Probe.fromHttpGet(managementPaths.readiness, {
             port: managementPort,
             periodSeconds: Duration.seconds(2),
             failureThreshold: 1,

@@ -37,7 +37,6 @@ export async function checkSecretChangeRolls(app: Installed): Promise<void> {
 export async function checkUninstallLeavesNothing(app: Installed): Promise<void> {
   const { kube, release, ns } = app;
   await helmUninstall(release);
-  const types = (await kube.resourceTypes()).filter((t) => t.verbs.includes('list'));
   await eventually(
     'every object of the release to be gone',
     async () => {
@@ -45,18 +44,7 @@ export async function checkUninstallLeavesNothing(app: Installed): Promise<void>
       for (const obj of app.objects)
         await expect(kube.exists(await kube.objectPath(obj))).resolves.toBe(false);
       // Also what the chart's objects created (pods, ReplicaSets, EndpointSlices...), anywhere.
-      const left: string[] = [];
-      for (const type of types) {
-        const res = await kube.request(
-          'GET',
-          `${Kube.collectionPath(type)}?labelSelector=${encodeURIComponent(`app.kubernetes.io/instance=${release.release_name}`)}`,
-        );
-        // A type that cannot be listed would silently drop out of the check.
-        if (res.status !== 200)
-          throw new Error(`listing ${type.group || 'core'}/${type.name} answered ${res.status}`);
-        for (const item of (res.body as KubeList).items)
-          left.push(`${type.kind} ${item.metadata.namespace ?? ''}/${item.metadata.name}`);
-      }
+      const left = await releaseLeftovers(kube, release.release_name);
       expect(left).toEqual([]);
       expect(await helmReleases(release.release_namespace)).not.toContain(release.release_name);
       // Helm's own release records (Secrets in the release namespace) are gone too.
@@ -71,4 +59,19 @@ export async function checkUninstallLeavesNothing(app: Installed): Promise<void>
     120_000,
     2_000,
   );
+}
+
+/** Objects of the release anywhere, of every listable type; a type that cannot be listed fails the check. */
+export async function releaseLeftovers(kube: Kube, release: string): Promise<string[]> {
+  const left: string[] = [];
+  const selector = encodeURIComponent(`app.kubernetes.io/instance=${release}`);
+  for (const type of (await kube.resourceTypes()).filter((t) => t.verbs.includes('list'))) {
+    const path = `${Kube.collectionPath(type)}?labelSelector=${selector}`;
+    const res = await kube.request('GET', path, { sensitive: type.name === 'secrets' });
+    if (res.status !== 200)
+      throw new Error(`GET ${path}: ${res.status}; cannot prove nothing is left`);
+    for (const item of (res.body as KubeList).items)
+      left.push(`${type.kind} ${item.metadata.namespace ?? ''}/${item.metadata.name}`);
+  }
+  return left;
 }

@@ -5,7 +5,7 @@ import { helmManifest } from '../release';
 import { transcript } from '../transcript';
 import type { Installed } from './installed';
 
-interface Labelled {
+export interface Labelled {
   label: string;
   value: string;
 }
@@ -22,7 +22,7 @@ export function generatedCount(): number {
 }
 
 /** Values, and their base64 form (as in a Secret's data), that occur in `text`; only labels are returned. */
-function leaks(text: string, secrets: Labelled[]): string[] {
+export function leaks(text: string, secrets: Labelled[]): string[] {
   const found: string[] = [];
   for (const { label, value } of secrets) {
     if (text.includes(value)) found.push(label);

@@ -17,7 +17,8 @@ export async function listenForManagement(
   port: number,
 ): Promise<Server> {
   const appServer: Server = app.getHttpServer();
-  const server = createServer(serverLimits(config), (request, response) => {
+  const limits = serverLimits(config);
+  const server = createServer(limits, (request, response) => {
     const path = (request.url ?? '/').split('?')[0].replace(/(.)\/$/, '$1');
     if (served.has(path)) {
       appServer.emit('request', request, response);
@@ -32,7 +33,7 @@ export async function listenForManagement(
     );
   });
   server.maxConnections = managementMaxConnections;
-  server.setTimeout(serverLimits(config).requestTimeout);
+  server.setTimeout(limits.requestTimeout);
   // It stops with the app: after the drain, when Nest closes the app's server.
   appServer.once('close', () => server.close());
   await new Promise<void>((resolve, reject) => {
