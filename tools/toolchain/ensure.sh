@@ -15,6 +15,8 @@ TFLINT_VERSION=v0.64.0
 CONTROLLER_GEN_VERSION=v0.23.0
 # The operator version kube-prometheus-stack ships at the chart version terraform/ pins (see README.md here).
 PROM_OPERATOR_VERSION=v0.87.0
+# External Secrets Operator: the controller the cluster tests run against moto (tools/cluster-e2e).
+ESO_VERSION=v0.16.2
 NODE22_VERSION=22.23.5
 # Stand-ins for apps/api/Dockerfile's base images (base-images): Debian suite, and npm as node:22 images ship it.
 BASE_IMAGES_SUITE=bookworm
@@ -31,7 +33,7 @@ APT_PACKAGES=(prometheus:prometheus bubblewrap:bwrap wrk:wrk groovy:groovy
   default-jre-headless:/usr/lib/jvm/default-java/bin/java
   buildah:buildah podman:podman runc:runc mmdebstrap:mmdebstrap)
 
-ALL_TOOLS=(helm kwok etcd k8s kubectl tflint controller-gen crds node22 pytools apt base-images)
+ALL_TOOLS=(helm kwok etcd k8s kubectl tflint controller-gen crds node22 pytools apt base-images eso)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${SHIPYARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shipyard}
 # Static binaries need no C toolchain at run time; GOWORK=off keeps a stray go.work out of throwaway modules.
@@ -44,7 +46,7 @@ version_of() {
   case $1 in
     helm) echo "$HELM_VERSION" ;; kwok) echo "$KWOK_VERSION" ;; etcd) echo "$ETCD_VERSION" ;;
     k8s) echo "$K8S_VERSION" ;; tflint) echo "$TFLINT_VERSION" ;;
-    kubectl) echo "$K8S_VERSION" ;; controller-gen) echo "$CONTROLLER_GEN_VERSION" ;; node22) echo "$NODE22_VERSION" ;;
+    kubectl) echo "$K8S_VERSION" ;; eso) echo "$ESO_VERSION" ;; controller-gen) echo "$CONTROLLER_GEN_VERSION" ;; node22) echo "$NODE22_VERSION" ;;
     # Generated CRDs depend on both the API types and the generator.
     crds) echo "$PROM_OPERATOR_VERSION-controller-gen-$CONTROLLER_GEN_VERSION" ;;
     tfproviders) tfproviders_version ;; base-images) base_images_version ;;
@@ -82,7 +84,7 @@ expected_time() {
   case $1 in
     helm) echo "2-3 min" ;; kwok) echo "2-3 min" ;; etcd) echo "1-2 min" ;; k8s) echo "6-7 min" ;;
     kubectl) echo "4-11 min" ;; tflint) echo "2-3 min" ;; controller-gen) echo "1-4 min" ;; crds) echo "1 min" ;;
-    node22) echo "under 1 min" ;; base-images) echo "1 min" ;; pytools) echo "1 min" ;; tfproviders) echo "4-25 min" ;; *) echo "a few minutes" ;;
+    node22) echo "under 1 min" ;; eso) echo "a few minutes" ;; base-images) echo "1 min" ;; pytools) echo "1 min" ;; tfproviders) echo "4-25 min" ;; *) echo "a few minutes" ;;
   esac
 }
 # A line on stderr every 30 s while a build runs, so a long build never looks hung.
