@@ -105,19 +105,37 @@ check_crds() {
   expect "kind: PrometheusRule" grep -m1 "^    kind: " "$1/crds/${CRD_FILES[1]}"
 }
 
+# External Secrets Operator's CRDs as released: its module on the Go module proxy (checked against the checksum
+# database by `go mod download`) ships them in config/crds/bases. All of them, not only SecretStore and
+# ExternalSecret: the controller watches the others too. The module zip is about 20 MB.
+ESO_MODULE=github.com/external-secrets/external-secrets
+build_eso-crds() {
+  local out=$1 dir f
+  mkdir -p "$out/crds"
+  dir=$(cd "$out" && go mod download -json "$ESO_MODULE@$ESO_VERSION" | jq -er .Dir)
+  for f in "$dir"/config/crds/bases/*.yaml; do
+    [[ $(basename "$f") == kustomization.yaml ]] || install -m 644 "$f" "$out/crds/"
+  done
+  rm -rf "$out/bin"
+}
+check_eso-crds() {
+  expect "kind: ExternalSecret" grep -m1 "^    kind: " "$1/crds/external-secrets.io_externalsecrets.yaml"
+  expect "kind: SecretStore" grep -m1 "^    kind: " "$1/crds/external-secrets.io_secretstores.yaml"
+  # The chart's objects are external-secrets.io/v1: this release must serve it.
+  expect "name: v1" grep -m1 -x "    name: v1" "$1/crds/external-secrets.io_externalsecrets.yaml"
+}
+
 # External Secrets Operator's controller, built from its module at $ESO_VERSION with only the AWS provider
 # (Secrets Manager, Parameter Store) and the generators that need no other SDK registered: upstream's main
 # links every provider's SDK, several times the download and compile. The module (verified against the
 # checksum database when downloaded) is copied and only its two registry files are rewritten; the throwaway
 # main module requires it at $ESO_VERSION, replaced by that copy, and takes ESO's own go.mod (requirements, and
-# its replace of sprig, which a dependency's go.mod cannot impose) and go.sum. Also keeps ESO's CRD bundle
-# (crds/bundle.yaml), which the cluster tests install.
-ESO_MODULE=github.com/external-secrets/external-secrets
+# its replace of sprig, which a dependency's go.mod cannot impose) and go.sum. Its CRDs: eso-crds.
 ESO_GENERATORS=(ecr fake password sts uuid)
 build_eso() {
   local out=$1 src=$1/src dir g
-  dir=$(go mod download -json "$ESO_MODULE@$ESO_VERSION" | jq -er .Dir)
-  mkdir -p "$src" "$out/crds"
+  dir=$(cd "$out" && go mod download -json "$ESO_MODULE@$ESO_VERSION" | jq -er .Dir)
+  mkdir -p "$src"
   cp -r "$dir" "$src/eso"
   chmod -R u+w "$src/eso"
   printf 'package register\n\nimport _ "%s/pkg/provider/aws"\n' "$ESO_MODULE" >"$src/eso/pkg/provider/register/register.go"
@@ -129,13 +147,11 @@ build_eso() {
   cp "$dir/go.sum" "$src/go.sum"
   printf 'package main\n\nimport "%s/cmd/controller"\n\nfunc main() { controller.Execute() }\n' "$ESO_MODULE" >"$src/main.go"
   (cd "$src" && go build -trimpath -o "$out/bin/external-secrets" .)
-  cp "$dir/deploy/crds/bundle.yaml" "$out/crds/bundle.yaml"
   rm -rf "$src"
 }
 check_eso() {
   expect "$ESO_MODULE	$ESO_VERSION" go version -m "$1/bin/external-secrets"
   expect "operator that reconciles ExternalSecrets" "$1/bin/external-secrets" --help
-  expect "kind: ExternalSecret" grep -m1 "kind: ExternalSecret$" "$1/crds/bundle.yaml"
 }
 
 # Node.js 22, the image's runtime, for the tests that run the production bundle. The npm package holds only
