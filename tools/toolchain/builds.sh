@@ -151,7 +151,7 @@ build_eso() {
 }
 check_eso() {
   expect "$ESO_MODULE	$ESO_VERSION" go version -m "$1/bin/external-secrets"
-  expect "operator that reconciles ExternalSecrets" "$1/bin/external-secrets" --help
+  expect "For more information visit https://external-secrets.io" "$1/bin/external-secrets" --help
 }
 
 # Node.js 22, the image's runtime, for the tests that run the production bundle. The npm package holds only

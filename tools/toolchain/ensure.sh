@@ -86,7 +86,7 @@ expected_time() {
   case $1 in
     helm) echo "2-3 min" ;; kwok) echo "2-3 min" ;; etcd) echo "1-2 min" ;; k8s) echo "6-7 min" ;;
     kubectl) echo "4-11 min" ;; tflint) echo "2-3 min" ;; controller-gen) echo "1-4 min" ;; crds) echo "1 min" ;; eso-crds) echo "under 1 min" ;;
-    node22) echo "under 1 min" ;; eso) echo "ESO_TIME" ;; base-images) echo "1 min" ;; pytools) echo "1 min" ;; tfproviders) echo "4-25 min" ;; *) echo "a few minutes" ;;
+    node22) echo "under 1 min" ;; eso) echo "5-17 min" ;; base-images) echo "1 min" ;; pytools) echo "1 min" ;; tfproviders) echo "4-25 min" ;; *) echo "a few minutes" ;;
   esac
 }
 # A line on stderr every 30 s while a build runs, so a long build never looks hung.

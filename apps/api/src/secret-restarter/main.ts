@@ -3,7 +3,9 @@
  * API's Deployment when its synced Secret changes (see restarter.ts). Deployed by the prod chart when secrets
  * come from AWS Secrets Manager through External Secrets Operator (libs/k8s-manifests/src/lib/secret-restarter.ts).
  *
- *   WATCH_NAMESPACE, SECRET_NAME, DEPLOYMENT_NAME   required; RESYNC_SECONDS (default 60)
+ *   WATCH_NAMESPACE, SECRET_NAME, DEPLOYMENT_NAME   required
+ *   RESYNC_SECONDS       full re-check period (default 60)
+ *   OPT_IN_ANNOTATION    roll the Deployment only if this annotation of it names the Secret (unset: always)
  *
  * Credentials: in a pod, its ServiceAccount token; elsewhere KUBECONFIG (what @kubernetes/client-node's
  * loadFromDefault finds). It logs JSON lines and never a secret value nor anything derived from one.

@@ -23,6 +23,8 @@ export function secretDataDigest(data: Record<string, string> | undefined): stri
 
 export type Decision =
   | { action: 'none' }
+  /** The Deployment does not name this Secret in its opt-in annotation: it is left alone. */
+  | { action: 'refuse'; reason: string }
   /** First sight of this Deployment: its pods run the current data; only remember it. */
   | { action: 'record'; patch: DeploymentPatch }
   | { action: 'restart'; patch: DeploymentPatch };
@@ -32,12 +34,23 @@ export interface DeploymentPatch {
   spec?: { template: { metadata: { annotations: Record<string, string> } } };
 }
 
-/** What to do given the Secret's current digest and the Deployment's annotations (a JSON merge patch). */
+/**
+ * What to do given the Secret's current digest and the Deployment's annotations (a JSON merge patch). With an
+ * opt-in annotation, the Deployment must name the Secret in it (the chart sets it only when External Secrets
+ * Operator writes that Secret), so a misconfigured restarter rolls nothing.
+ */
 export function decide(
   digest: string,
   deploymentAnnotations: Record<string, string> | undefined,
   now: Date,
+  optIn?: { annotation: string; secretName: string },
 ): Decision {
+  if (optIn && deploymentAnnotations?.[optIn.annotation] !== optIn.secretName) {
+    return {
+      action: 'refuse',
+      reason: `the deployment's annotation ${optIn.annotation} is ${JSON.stringify(deploymentAnnotations?.[optIn.annotation] ?? null)}, not the secret's name ${JSON.stringify(optIn.secretName)}`,
+    };
+  }
   const seen = deploymentAnnotations?.[SEEN_ANNOTATION];
   if (seen === digest) return { action: 'none' };
   const metadata = { annotations: { [SEEN_ANNOTATION]: digest } };
@@ -59,6 +72,8 @@ export interface RestarterSettings {
   deploymentName: string;
   /** Seconds between full re-checks, on top of the watch (which can miss an event while reconnecting). */
   resyncSeconds: number;
+  /** Annotation the Deployment must carry, with the Secret's name as value, to be rolled (unset: no check). */
+  optInAnnotation?: string;
 }
 
 const NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
@@ -78,6 +93,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv): RestarterSettings {
     secretName: name('SECRET_NAME'),
     deploymentName: name('DEPLOYMENT_NAME'),
     resyncSeconds: Number(env['RESYNC_SECONDS'] || '60'),
+    optInAnnotation: env['OPT_IN_ANNOTATION'] || undefined,
   };
   if (!Number.isInteger(settings.resyncSeconds) || settings.resyncSeconds < 5)
     problems.push(

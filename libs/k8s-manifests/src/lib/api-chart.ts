@@ -3,10 +3,11 @@ import type { Construct } from 'constructs';
 import { type AppEnv, environments, configMapDataFor } from '@shipyard/config';
 import { ApiAvailability } from './availability';
 import { ApiExternalSecrets } from './external-secrets';
-import { offersSecretsManager } from './helm-values';
+import { helm, offersSecretsManager } from './helm-values';
 import { Monitoring } from './monitoring';
 import { appName, type DeployNames, deployNames } from './names';
 import { ApiNetwork } from './network';
+import { SecretRestarter } from './secret-restarter';
 import { ApiWorkload } from './workload';
 
 export { NamespaceChart } from './namespace-chart';
@@ -43,7 +44,15 @@ export class ApiChart extends Chart {
     new ApiNetwork(this, 'Network', { env, names, deployment });
     new ApiAvailability(this, 'Availability', { env, deployment, selectorLabels });
     // Rendered only with secretsSource aws-secrets-manager; the Helm-set Secret only without (helm-chart.ts).
-    if (offersSecretsManager(env)) new ApiExternalSecrets(this, 'ExternalSecrets', { names });
+    if (offersSecretsManager(env)) {
+      new ApiExternalSecrets(this, 'ExternalSecrets', { names });
+      new SecretRestarter(this, 'SecretRestarter', {
+        image: helm.image,
+        secretName: names.secret,
+        deploymentName: names.deployment,
+        release: names.release,
+      });
+    }
     if (environments[env].monitoring) {
       new Monitoring(this, 'Monitoring', {
         names,

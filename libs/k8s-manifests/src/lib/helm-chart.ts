@@ -3,6 +3,7 @@ import type { AppEnv } from '@shipyard/config';
 import { ApiChart, NamespaceChart } from './api-chart';
 import { deployContract } from './contract';
 import { helm, offersSecretsManager, rawHelm, valuesSchema, valuesYaml } from './helm-values';
+import { secretRestarterName } from './secret-restarter';
 
 export const chartName = 'shipyard-api';
 export const contractFile = 'contract.json';
@@ -22,7 +23,9 @@ export function synthApp(env: AppEnv, appVersion: string): App {
  * quoted strings); the others hold Helm control structures: objects rendered for one secrets source only,
  * and the ServiceAccount, whose annotations map Helm builds.
  */
-function templateOf(kind: string): string {
+function templateOf(kind: string, name: string | undefined): string {
+  // The secret restarter's objects (ServiceAccount, Role, Deployment...) exist for aws-secrets-manager only.
+  if (name === secretRestarterName) return 'templates/secret-restarter.yaml';
   switch (kind) {
     case 'ServiceAccount':
       return 'templates/serviceaccount.yaml';
@@ -56,7 +59,8 @@ export function templateFiles(env: AppEnv, appVersion: string): Record<string, s
   for (const document of documents) {
     const kind = /^kind: (\S+)$/m.exec(document)?.[1];
     if (!kind) throw new Error(`a synthesized document has no kind:\n${document}`);
-    (byFile[templateOf(kind)] ??= []).push(document);
+    const name = /^  name: (\S+)$/m.exec(document)?.[1];
+    (byFile[templateOf(kind, name)] ??= []).push(document);
   }
   const yaml = (file: string) => withRawHelm((byFile[file] ?? []).join('---\n'));
   const files: Record<string, string> = {
@@ -68,6 +72,10 @@ export function templateFiles(env: AppEnv, appVersion: string): Record<string, s
     files['templates/external-secrets.yaml'] = helm.onlyFor(
       'aws-secrets-manager',
       yaml('templates/external-secrets.yaml'),
+    );
+    files['templates/secret-restarter.yaml'] = helm.onlyFor(
+      'aws-secrets-manager',
+      yaml('templates/secret-restarter.yaml'),
     );
   }
   const all = Object.values(files).join('');

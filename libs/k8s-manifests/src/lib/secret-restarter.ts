@@ -1,5 +1,6 @@
 import * as kplus from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { restartOnSecretChangeAnnotation } from './helm-values';
 import { runAsUser } from './workload';
 
 /** The image's second program (apps/api/src/secret-restarter), copied there by apps/api/Dockerfile. */
@@ -99,6 +100,8 @@ export class SecretRestarter extends Construct {
                   { name: 'SECRET_NAME', value: secretName },
                   { name: 'DEPLOYMENT_NAME', value: deploymentName },
                   { name: 'RESYNC_SECONDS', value: String(props.resyncSeconds ?? 60) },
+                  // It rolls the Deployment only while the chart marks it as fed by External Secrets Operator.
+                  { name: 'OPT_IN_ANNOTATION', value: restartOnSecretChangeAnnotation },
                 ],
                 securityContext: {
                   runAsNonRoot: true,
