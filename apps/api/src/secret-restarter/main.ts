@@ -61,12 +61,20 @@ function run(settings: RestarterSettings): void {
       }
     }
     const deployment = await apps.readNamespacedDeployment({ name: deploymentName, namespace });
+    const optIn = settings.optInAnnotation
+      ? { annotation: settings.optInAnnotation, secretName }
+      : undefined;
     const decision = decide(
       secretDataDigest(secret.data),
       deployment.metadata?.annotations,
       new Date(),
+      optIn,
     );
     if (decision.action === 'none') return;
+    if (decision.action === 'refuse') {
+      log('error', `not rolling the deployment: ${decision.reason}`, { ...target, trigger });
+      return;
+    }
     await apps.patchNamespacedDeployment(
       { name: deploymentName, namespace, body: decision.patch },
       mergePatch,
