@@ -9,7 +9,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { secretRestarterName } from '@shipyard/k8s-manifests';
 import { eventually } from '@shipyard/testing';
@@ -141,7 +141,14 @@ async function restarterKubeconfig(): Promise<string> {
   );
   if (res.status !== 201) throw new Error(`TokenRequest for ${secretRestarterName}: ${res.status}`);
   const admin = parseAllDocuments(readFileSync(kubeconfig as string, 'utf8'))[0].toJS();
-  const cluster = admin.clusters[0].cluster;
+  const { server, 'certificate-authority': caFile, ...rest } = admin.clusters[0].cluster;
+  // The server's CA inline: the admin kubeconfig may name it by a path relative to itself.
+  const cluster = {
+    server,
+    'certificate-authority-data':
+      rest['certificate-authority-data'] ??
+      readFileSync(resolve(dirname(kubeconfig as string), caFile)).toString('base64'),
+  };
   const path = join(scratch, 'restarter.kubeconfig');
   writeFileSync(
     path,
@@ -315,6 +322,30 @@ describe('prod with secretsSource aws-secrets-manager: External Secrets Operator
 
   it('the restarter, with its own ServiceAccount, takes the synced data as the baseline without rolling', async () => {
     const before = await eventually('the Deployment to settle', settled, 90_000);
+    const ownKubeconfig = await restarterKubeconfig();
+    // Its Role reaches one Secret and one Deployment, by name; nothing else.
+    const canI = async (verb: string, what: string): Promise<boolean> =>
+      run('kubectl', ['--kubeconfig', ownKubeconfig, 'auth', 'can-i', verb, what, '-n', ns], {
+        timeoutMs: 30_000,
+      }).then(
+        () => true,
+        () => false,
+      );
+    expect({
+      watchItsSecret: await canI('watch', `secrets/${contract.secret_name}`),
+      patchTheApi: await canI('patch', `deployments/${contract.deployment_name}`),
+      readAnotherSecret: await canI('get', 'secrets/another'),
+      listAllSecrets: await canI('list', 'secrets'),
+      patchAnotherDeployment: await canI('patch', `deployments/${secretRestarterName}`),
+      deleteTheApi: await canI('delete', `deployments/${contract.deployment_name}`),
+    }).toEqual({
+      watchItsSecret: true,
+      patchTheApi: true,
+      readAnotherSecret: false,
+      listAllSecrets: false,
+      patchAnotherDeployment: false,
+      deleteTheApi: false,
+    });
     restarter = startComponent(
       secretRestarterName,
       clusterLogs,
@@ -322,7 +353,7 @@ describe('prod with secretsSource aws-secrets-manager: External Secrets Operator
       [join(workspaceRoot, 'dist/apps/api/secret-restarter.js')],
       {
         PATH: process.env['PATH'],
-        KUBECONFIG: await restarterKubeconfig(),
+        KUBECONFIG: ownKubeconfig,
         // As the chart's Deployment sets them.
         ...Object.fromEntries(
           (
