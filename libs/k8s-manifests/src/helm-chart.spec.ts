@@ -129,8 +129,8 @@ describe.each(appEnvNames)('the synthesized %s Helm chart', (env) => {
       ...['lint', '--strict', chart, '-f', valuesFile],
       ...['--set', `serviceAccount.roleArn=${bad}`],
     ]);
-    expect(code).not.toBe(0);
     expect(output).toContain(`at '/serviceAccount/roleArn': '${bad}' does not match pattern`);
+    expect(code).not.toBe(0);
   });
 
   it('annotates the ServiceAccount with a valid role ARN (IRSA), and with nothing without one', () => {
