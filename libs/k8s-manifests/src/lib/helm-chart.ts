@@ -54,7 +54,9 @@ function withRawHelm(yaml: string): string {
 /** The chart's template files, by path. */
 export function templateFiles(env: AppEnv, appVersion: string): Record<string, string> {
   // synthYaml joins documents with a `---` line; inside a document such a line can only be indented.
-  const documents = synthApp(env, appVersion).synthYaml().split(/^---\n/m);
+  const documents = synthApp(env, appVersion)
+    .synthYaml()
+    .split(/^---\n/m);
   const byFile: Record<string, string[]> = {};
   for (const document of documents) {
     const kind = /^kind: (\S+)$/m.exec(document)?.[1];
@@ -80,7 +82,8 @@ export function templateFiles(env: AppEnv, appVersion: string): Record<string, s
   }
   const all = Object.values(files).join('');
   for (const marker of Object.keys(rawHelm)) {
-    if (all.includes(marker)) throw new Error(`${marker} left in the templates: not an annotations map's only key`);
+    if (all.includes(marker))
+      throw new Error(`${marker} left in the templates: not an annotations map's only key`);
   }
   return files;
 }

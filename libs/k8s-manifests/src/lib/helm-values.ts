@@ -57,8 +57,7 @@ export const helm = {
   restartOnSecretChange: (secret: string) =>
     `{{ if ${when('aws-secrets-manager')} }}${secret}{{ end }}`,
   /** Wraps a template file's objects so that Helm renders them only for one secret source. */
-  onlyFor: (source: SecretSource, yaml: string) =>
-    `{{- if ${when(source)} }}\n${yaml}{{- end }}\n`,
+  onlyFor: (source: SecretSource, yaml: string) => `{{- if ${when(source)} }}\n${yaml}{{- end }}\n`,
   awsRegion: `{{ required \`awsSecretsManager.region is required with secretsSource=aws-secrets-manager (e.g. eu-west-1)\` .Values.awsSecretsManager.region }}`,
   refreshInterval: `{{ .Values.awsSecretsManager.refreshInterval | default "${defaultRefreshInterval}" }}`,
   secretId: (name: SecretName) =>
@@ -115,7 +114,9 @@ export function valuesYaml(env: AppEnv): string {
     `# Where the values of the Secret ${names.secret} come from: ${sources.join(' or ')}.`,
     '# helm-values: the secrets.* values below.',
     ...(offersSecretsManager(env)
-      ? ['# aws-secrets-manager: AWS Secrets Manager through External Secrets Operator (awsSecretsManager.*).']
+      ? [
+          '# aws-secrets-manager: AWS Secrets Manager through External Secrets Operator (awsSecretsManager.*).',
+        ]
       : []),
     `secretsSource: ${sources[0]}`,
     '',
@@ -221,7 +222,8 @@ export function valuesSchema(env: AppEnv) {
                 refreshInterval: {
                   type: 'string',
                   pattern: durationPattern,
-                  description: 'How often External Secrets Operator re-reads the secrets (Go duration).',
+                  description:
+                    'How often External Secrets Operator re-reads the secrets (Go duration).',
                 },
                 secretIds: {
                   type: 'object',
