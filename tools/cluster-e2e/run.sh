@@ -11,8 +11,8 @@ cd "$REPO"
 command -v terraform >/dev/null || { echo "==> integration: terraform is not on PATH" >&2; exit 1; }
 
 tools/toolchain/ensure.sh helm kwok etcd k8s kubectl crds
-# external-secrets.e2e.ts: ESO's CRDs and controller, moto (pytools) and the image's Node.js for the restarter.
-tools/toolchain/ensure.sh eso-crds eso pytools node22
+# external-secrets.e2e.ts: ESO's controller, moto (pytools) and the image's Node.js for the secret restarter.
+tools/toolchain/ensure.sh eso pytools node22
 # terraform.e2e.ts's providers: the registry, or local mirrors (built now, before a cluster is started); with
 # neither this stops here, naming both ways.
 tf_cli_config=$(mktemp)

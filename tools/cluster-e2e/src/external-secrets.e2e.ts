@@ -166,17 +166,7 @@ async function restarterKubeconfig(): Promise<string> {
 }
 
 beforeAll(async () => {
-  // The ESO CRDs as released (toolchain eso-crds); server-side: too large for the last-applied annotation.
-  const crds = await toolPath('eso-crds');
-  await run('kubectl', ['apply', '--server-side', '--force-conflicts', '-f', crds], {
-    timeoutMs: 60_000,
-    unrecorded: true,
-  });
-  await run('kubectl', ['wait', '--for=condition=Established', '--timeout=60s', '-f', crds], {
-    timeoutMs: 70_000,
-    unrecorded: true,
-  });
-
+  // ESO's CRDs are the cluster's (cluster.sh installs toolchain eso-crds).
   const moto = await startMoto(clusterLogs);
   aws = new SecretsManager(moto.endpoint, region);
   // As terraform/aws names them (locals.tf app_secret_names) and fills them (32 random characters).
