@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { secretRestarterName } from '@shipyard/k8s-manifests';
+import { environments } from '@shipyard/config';
 import { eventually } from '@shipyard/testing';
 import { condition } from './deploy/installed';
 import { releaseLeftovers } from './deploy/lifecycle';
@@ -123,6 +124,8 @@ async function appPods(): Promise<KubeObject[]> {
 async function settled(): Promise<{ dep: KubeObject; hash: string }> {
   const dep = await kube.get(deploymentPath);
   expect(dep.status?.observedGeneration).toBe(dep.metadata.generation);
+  // The HPA raises the Deployment from 1 to its minimum right after install (a generation of its own).
+  expect(dep.spec.replicas).toBe(environments.prod.autoscaling.minReplicas);
   expect(condition(dep, 'Available')?.status).toBe('True');
   expect(dep.status?.updatedReplicas).toBe(dep.spec.replicas);
   expect(dep.status?.availableReplicas).toBe(dep.spec.replicas);
@@ -243,6 +246,7 @@ describe('prod with secretsSource aws-secrets-manager: External Secrets Operator
       }),
     );
     installed = true;
+    installedAt = Date.now();
     await helm(
       [
         'upgrade',
@@ -261,7 +265,6 @@ describe('prod with secretsSource aws-secrets-manager: External Secrets Operator
       ],
       200_000,
     );
-    installedAt = Date.now();
     const { stdout } = await helm([
       'get',
       'manifest',
@@ -298,11 +301,14 @@ describe('prod with secretsSource aws-secrets-manager: External Secrets Operator
       90_000,
       1_000,
     );
-    timings.push(`install to synced Secret ${seconds(installedAt)}`);
+    timings.push(`helm install start to synced Secret ${seconds(installedAt)}`);
     const es = await kube.get(externalSecretPath);
     expect(condition(es, 'Ready')).toMatchObject({ status: 'True', reason: 'SecretSynced' });
     const store = await kube.get(secretStorePath);
     expect(condition(store, 'Ready')?.status).toBe('True');
+    // ESO got its credentials from STS with the ServiceAccount's token, for the role of its annotation (the
+    // session name is ESO's web-identity provider's); its environment holds no AWS credentials.
+    expect(await aws.assumedRoleSessions(roleArn)).toContain('external-secrets-provider-aws');
     const secret = await kube.get(secretPath, { sensitive: true });
     // The ExternalSecret owns its Secret (creationPolicy Owner): it goes with the release.
     expect(secret.metadata.ownerReferences).toEqual([
@@ -312,6 +318,7 @@ describe('prod with secretsSource aws-secrets-manager: External Secrets Operator
 
   it('the restarter, with its own ServiceAccount, takes the synced data as the baseline without rolling', async () => {
     const before = await eventually('the Deployment to settle', settled, 90_000);
+    const podsBefore = (await appPods()).map((p) => p.metadata.uid).sort();
     const ownKubeconfig = await restarterKubeconfig();
     // Its Role reaches one Secret and one Deployment, by name; nothing else.
     const canI = async (verb: string, what: string): Promise<boolean> =>
@@ -364,9 +371,12 @@ describe('prod with secretsSource aws-secrets-manager: External Secrets Operator
       },
       30_000,
     );
+    // The digest is a Deployment annotation (which bumps its generation: the apiserver copies a Deployment's
+    // annotations to its ReplicaSets), the pod template is untouched: same pods, no new ReplicaSet.
     const after = await settled();
-    expect(after.dep.metadata.generation).toBe(before.dep.metadata.generation);
+    expect(after.dep.spec).toEqual(before.dep.spec);
     expect(after.hash).toBe(before.hash);
+    expect((await appPods()).map((p) => p.metadata.uid).sort()).toEqual(podsBefore);
   }, 150_000);
 
   it(`a rotation in Secrets Manager reaches the Secret within the refresh interval (${refreshSeconds} s) and rolls the pods`, async () => {

@@ -39,6 +39,23 @@ export class SecretsManager {
     return ARN;
   }
 
+  /**
+   * Session names of the STS AssumeRole* calls moto answered for this role (its state dump, moto-api/data.json;
+   * that dump holds the temporary credentials, so it is not recorded either).
+   */
+  async assumedRoleSessions(roleArn: string): Promise<string[]> {
+    const res = await fetch(`${this.endpoint}/moto-api/data.json`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    if (res.status !== 200) throw new Error(`moto-api/data.json: HTTP ${res.status}`);
+    const data = (await res.json()) as {
+      sts?: { AssumedRole?: { role_arn: string; session_name: string }[] };
+    };
+    return (data.sts?.AssumedRole ?? [])
+      .filter((role) => role.role_arn === roleArn)
+      .map((role) => role.session_name);
+  }
+
   /** A rotation's outcome: a new version, labelled AWSCURRENT. */
   async rotate(secretId: string, value: string): Promise<void> {
     await this.call('PutSecretValue', { SecretId: secretId, SecretString: value });
