@@ -61,7 +61,7 @@ export function templateFiles(env: AppEnv, appVersion: string): Record<string, s
   for (const document of documents) {
     const kind = /^kind: (\S+)$/m.exec(document)?.[1];
     if (!kind) throw new Error(`a synthesized document has no kind:\n${document}`);
-    const name = /^  name: (\S+)$/m.exec(document)?.[1];
+    const name = /^ {2}name: (\S+)$/m.exec(document)?.[1];
     (byFile[templateOf(kind, name)] ??= []).push(document);
   }
   const yaml = (file: string) => withRawHelm((byFile[file] ?? []).join('---\n'));
