@@ -18,12 +18,18 @@ module "release" {
   image_tag         = var.image_tag
   image_repository  = var.image_repository
   enable_monitoring = var.enable_monitoring
+  secrets_source    = var.secrets_source
+  aws_region        = var.aws_region
+  app_role_arn      = var.app_role_arn
+  app_secret_arns   = var.app_secret_arns
 }
 
-# One value per secret key the chart needs. The keepers pin it to this release: a value changes only when
-# the release is renamed or its secret_rotation entry is changed on purpose.
+# With secrets_source = "random": one value per secret key the chart needs. The keepers pin it to this release:
+# a value changes only when the release is renamed or its secret_rotation entry is changed on purpose.
+# With "aws-secrets-manager" there is none: External Secrets Operator reads Secrets Manager, and no secret
+# value enters this state.
 resource "random_password" "secret" {
-  for_each = toset(module.release.secret_keys)
+  for_each = toset(module.release.generated_secret_keys)
 
   length  = 32
   special = true
@@ -69,7 +75,7 @@ resource "helm_release" "app" {
   create_namespace = false
 
   values = [yamlencode(module.release.helm_values)]
-  set_sensitive = [for key in module.release.secret_keys : {
+  set_sensitive = [for key in module.release.generated_secret_keys : {
     name  = "secrets.${key}"
     value = random_password.secret[key].result
     type  = "string"
@@ -87,6 +93,11 @@ resource "helm_release" "app" {
     precondition {
       condition     = alltrue([for key in keys(var.secret_rotation) : contains(module.release.secret_keys, key)])
       error_message = "secret_rotation has keys that are not secrets of the ${var.env} chart; valid keys: ${join(", ", module.release.secret_keys)}."
+    }
+
+    precondition {
+      condition     = length(var.secret_rotation) == 0 || module.release.secrets_source == "random"
+      error_message = "secret_rotation regenerates values this state generates; with secrets_source = \"aws-secrets-manager\" there are none: rotate in Secrets Manager (the ExternalSecret picks the new value up within its refresh interval)."
     }
   }
 }

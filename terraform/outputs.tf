@@ -12,6 +12,11 @@ output "release" {
   }
 }
 
+output "secrets_source" {
+  description = "Where the app's secrets come from: \"random\" (generated in this state) or \"aws-secrets-manager\"."
+  value       = module.release.secrets_source
+}
+
 output "image" {
   description = "Image repository and tag deployed."
   value       = module.release.helm_values.image

@@ -58,6 +58,21 @@ expect_refusal "${MODULE_DIR}" "run \`npx nx run k8s-manifests:synth\` first" \
 expect_refusal "${MODULE_DIR}" "run \`npx nx run k8s-manifests:synth --env=unsynthesized\` first" \
   -var env=unsynthesized -var "manifests_dir=${MODULE_DIR}/tests/fixtures/stale"
 
+stage "secrets from Secrets Manager: refused where the contract does not offer them, and bad inputs named"
+arn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:shipyard-prod/api-secrets"
+sm_vars=(-var secrets_source=aws-secrets-manager -var aws_region=eu-west-1
+  -var app_role_arn=arn:aws:iam::123456789012:role/shipyard-prod-api)
+expect_refusal "${MODULE_DIR}" 'secrets_source "aws-secrets-manager" is not offered by env "dev": its contract (secret_sources in' \
+  -var env=dev -var "manifests_dir=${MANIFESTS_DIR}" "${sm_vars[@]}" \
+  -var "app_secret_arns={SECRET_KEY=\"${arn}/SECRET_KEY-AbCdEf\", DB_PASSWORD=\"${arn}/DB_PASSWORD-AbCdEf\"}"
+expect_refusal "${MODULE_DIR}" 'app_secret_arns has keys that are not secret keys of the prod chart: API_TOKEN. Its keys must be exactly' \
+  -var env=prod -var "manifests_dir=${MANIFESTS_DIR}" "${sm_vars[@]}" \
+  -var "app_secret_arns={SECRET_KEY=\"${arn}/SECRET_KEY-AbCdEf\", DB_PASSWORD=\"${arn}/DB_PASSWORD-AbCdEf\", API_TOKEN=\"${arn}/API_TOKEN-AbCdEf\"}"
+expect_refusal "${MODULE_DIR}" 'app_role_arn must be an IAM role ARN, arn:aws:iam::<12-digit account id>:role/<name> (got "arn:aws:iam::12345:role/api")' \
+  -var env=prod -var "manifests_dir=${MANIFESTS_DIR}" -var app_role_arn=arn:aws:iam::12345:role/api
+expect_refusal "${MODULE_DIR}" 'app_secret_arns is required with secrets_source = "aws-secrets-manager"' \
+  -var env=prod -var "manifests_dir=${MANIFESTS_DIR}" "${sm_vars[@]}"
+
 stage "an env applied to another env's state (workspace) is refused with a message naming the fix"
 expect_refusal "${GUARD_DIR}" 'belongs to env "dev", not "prod": applying would replace its release and secrets. Run `terraform workspace select -or-create prod`' \
   -var env=prod -var workspace=dev

@@ -62,3 +62,29 @@ variable "secret_rotation" {
   type        = map(string)
   default     = {}
 }
+
+# The four below are validated once, in modules/release, against the env's contract (like env).
+variable "secrets_source" {
+  description = "Where the app's secrets come from: \"random\" (default; random_password values in this state, set as Helm values) or \"aws-secrets-manager\" (External Secrets Operator syncs them from Secrets Manager into the app's Secret: no random_password, no secret in this state). Only envs whose contract offers it (prod)."
+  type        = string
+  default     = "random"
+  nullable    = false
+}
+
+variable "aws_region" {
+  description = "With secrets_source = \"aws-secrets-manager\": AWS region of the secrets (where terraform/aws was applied)."
+  type        = string
+  default     = null
+}
+
+variable "app_role_arn" {
+  description = "IAM role ARN for the app's ServiceAccount (IRSA annotation): terraform/aws's output app_role_arn. Required with secrets_source = \"aws-secrets-manager\"."
+  type        = string
+  default     = null
+}
+
+variable "app_secret_arns" {
+  description = "With secrets_source = \"aws-secrets-manager\": Secrets Manager ARN per contract secret key, exactly the contract's keys: terraform/aws's output app_secret_arns."
+  type        = map(string)
+  default     = null
+}

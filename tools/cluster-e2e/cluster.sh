@@ -35,7 +35,7 @@ set_name() {
 }
 
 tools() {
-  "$REPO/tools/toolchain/ensure.sh" kwok etcd k8s kubectl crds >&2
+  "$REPO/tools/toolchain/ensure.sh" kwok etcd k8s kubectl crds eso-crds >&2
   # shellcheck source=/dev/null
   source "$REPO/tools/toolchain/env.sh" kwok etcd k8s kubectl
 }
@@ -43,8 +43,8 @@ tools() {
 kctl() { timeout 60 kubectl --kubeconfig "$KUBECONFIG_PATH" "$@"; }
 
 crds_dir() {
-  local dir
-  dir=$("$REPO/tools/toolchain/ensure.sh" --paths crds) || die "the CRDs are not generated: run tools/toolchain/ensure.sh crds"
+  local dir tool=${1:-crds}
+  dir=$("$REPO/tools/toolchain/ensure.sh" --paths "$tool") || die "the CRDs are not generated: run tools/toolchain/ensure.sh $tool"
   compgen -G "$dir/*.yaml" >/dev/null || die "no *.yaml CRD in $dir"
   echo "$dir"
 }
@@ -68,7 +68,7 @@ start_watchdog() {
 }
 
 cmd_up() {
-  local owner="" start crds
+  local owner="" start crds eso_crds
   while (($#)); do
     case $1 in
       --owner-pid) owner=${2:?--owner-pid needs a pid}; shift 2 ;;
@@ -77,7 +77,8 @@ cmd_up() {
   done
   start=$(date +%s%N)
   tools
-  crds=$(crds_dir)
+  crds=$(crds_dir crds)
+  eso_crds=$(crds_dir eso-crds)
   if [[ -e $ROOT ]] || [[ -n $(cluster_pids) ]]; then
     say "left over from an earlier run: tearing it down first"
     cmd_down
@@ -130,10 +131,10 @@ EOF
   done
   ((n == 2)) || die "expected 2 Ready nodes after 60 s, got $n"
 
-  say "installing CRDs from $crds"
+  say "installing CRDs from $crds and $eso_crds"
   # Server-side: the CRDs are too large for client-side apply's last-applied annotation.
-  kctl apply --server-side --force-conflicts -f "$crds" >/dev/null
-  kctl wait --for=condition=Established --timeout=60s -f "$crds" >/dev/null
+  kctl apply --server-side --force-conflicts -f "$crds" -f "$eso_crds" >/dev/null
+  kctl wait --for=condition=Established --timeout=60s -f "$crds" -f "$eso_crds" >/dev/null
 
   # Pod Security admission must be on: a privileged pod in a restricted namespace is refused.
   local out

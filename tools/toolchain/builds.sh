@@ -105,6 +105,26 @@ check_crds() {
   expect "kind: PrometheusRule" grep -m1 "^    kind: " "$1/crds/${CRD_FILES[1]}"
 }
 
+# External Secrets Operator's CRDs as released: its module on the Go module proxy (checked against the checksum
+# database by `go mod download`) ships them in config/crds/bases. All of them, not only SecretStore and
+# ExternalSecret: the controller watches the others too. The module zip is about 20 MB.
+ESO_MODULE=github.com/external-secrets/external-secrets
+build_eso-crds() {
+  local out=$1 dir f
+  mkdir -p "$out/crds"
+  dir=$(cd "$out" && go mod download -json "$ESO_MODULE@$ESO_VERSION" | jq -er .Dir)
+  for f in "$dir"/config/crds/bases/*.yaml; do
+    [[ $(basename "$f") == kustomization.yaml ]] || install -m 644 "$f" "$out/crds/"
+  done
+  rm -rf "$out/bin"
+}
+check_eso-crds() {
+  expect "kind: ExternalSecret" grep -m1 "^    kind: " "$1/crds/external-secrets.io_externalsecrets.yaml"
+  expect "kind: SecretStore" grep -m1 "^    kind: " "$1/crds/external-secrets.io_secretstores.yaml"
+  # The chart's objects are external-secrets.io/v1: this release must serve it.
+  expect "name: v1" grep -m1 -x "    name: v1" "$1/crds/external-secrets.io_externalsecrets.yaml"
+}
+
 # Node.js 22, the image's runtime, for the tests that run the production bundle. The npm package holds only
 # bin/node; `npm pack` checks it against the registry's integrity hash.
 build_node22() {

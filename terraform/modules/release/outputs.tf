@@ -30,8 +30,18 @@ output "secret_keys" {
   value       = local.contract.secret_keys
 }
 
+output "generated_secret_keys" {
+  description = "Secret keys whose values the root module generates (random_password) and sets as Helm values secrets.<key>: all of secret_keys with secrets_source = \"random\", none with \"aws-secrets-manager\"."
+  value       = local.use_secrets_manager ? [] : local.contract.secret_keys
+}
+
+output "secrets_source" {
+  description = "secrets_source as given: \"random\" or \"aws-secrets-manager\"."
+  value       = var.secrets_source
+}
+
 output "helm_values" {
-  description = "Non-secret Helm values (image repository and tag); secrets are set separately."
+  description = "Non-secret Helm values: image, secretsSource, serviceAccount.roleArn when given, awsSecretsManager (region, secretIds) with Secrets Manager. Secret values are set separately."
   value       = local.helm_values
 }
 

@@ -5,11 +5,14 @@
  * monitoring off (kube-prometheus-stack cannot be downloaded here), its ServiceMonitor backed by the CRDs the
  * cluster script installs.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { eventually } from '@shipyard/testing';
 import { isReady } from './deploy/installed';
 import { releaseLeftovers } from './deploy/lifecycle';
 import { leaks } from './deploy/secret-leaks';
 import { Kube, type KubeList, type KubeObject } from './kube';
+import { manifestsDir } from './release';
 import { secondsSince, TerraformRoot } from './terraform-root';
 import { transcript } from './transcript';
 
@@ -195,6 +198,133 @@ describe.each<{ env: string; extra: Record<string, string> }>([
           false,
         );
         expect(await revisions(applied.release.value)).toEqual([]);
+        expect(await releaseLeftovers(kube, applied.release.value.name)).toEqual([]);
+      },
+      120_000,
+      2_000,
+    );
+  }, 450_000);
+});
+
+/**
+ * prod with its secrets from AWS Secrets Manager, as the pipeline applies it with terraform/aws's outputs. No
+ * External Secrets Operator runs here (nor AWS): the cluster has its CRDs, so this proves what Terraform and
+ * the chart do (no generated secret anywhere, the SecretStore and ExternalSecret carrying role, region and
+ * ARNs); the sync itself is the ESO controller test's.
+ */
+describe('terraform apply -var env=prod -var secrets_source=aws-secrets-manager', () => {
+  const contract = JSON.parse(readFileSync(join(manifestsDir, 'prod/contract.json'), 'utf8')) as {
+    namespace: string;
+    service_account_name: string;
+    secret_name: string;
+    secret_keys: string[];
+    deployment_name: string;
+    external_secrets: {
+      api_version: string;
+      secret_store_name: string;
+      external_secret_name: string;
+      restart_on_secret_change_annotation: string;
+    };
+  };
+  const es = contract.external_secrets;
+  const region = 'eu-west-1';
+  const roleArn = 'arn:aws:iam::123456789012:role/shipyard-prod-api';
+  // The names terraform/aws gives them (namespace/secret/key), with the random suffix AWS appends.
+  const arns = Object.fromEntries(
+    contract.secret_keys.map((key) => [
+      key,
+      `arn:aws:secretsmanager:${region}:123456789012:secret:${contract.namespace}/${contract.secret_name}/${key}-AbCdEf`,
+    ]),
+  );
+  const extra = {
+    enable_monitoring: 'false',
+    secrets_source: 'aws-secrets-manager',
+    aws_region: region,
+    app_role_arn: roleArn,
+    app_secret_arns: `{${Object.entries(arns)
+      .map(([key, arn]) => `${key} = "${arn}"`)
+      .join(', ')}}`,
+  };
+  const base = `/apis/${es.api_version}/namespaces/${contract.namespace}`;
+  let applied: Outputs;
+
+  beforeAll(async () => {
+    await root.tf(['workspace', 'select', '-or-create', '-no-color', 'prod'], 30_000);
+    const start = performance.now();
+    await root.tf(
+      ['apply', '-auto-approve', '-input=false', '-no-color', ...root.vars('prod', extra)],
+      400_000,
+    );
+    timings.push(`prod (Secrets Manager) apply ${secondsSince(start)}`);
+    applied = await outputs();
+  }, 460_000);
+
+  it('deploys the release with no random_password and no secret value in the state', async () => {
+    expect(applied.release.value.status).toBe('deployed');
+    expect(await root.stateList()).not.toContainEqual(expect.stringContaining('random_password'));
+    const state = await root.tf(['state', 'pull'], 30_000, true);
+    expect(state).not.toContain('"random_password"');
+    expect(await root.secretValues()).toEqual({});
+    expect(leaks(state, generated)).toEqual([]);
+  });
+
+  it('creates the SecretStore (IRSA through the app ServiceAccount) and the ExternalSecret with the ARNs', async () => {
+    const store = await kube.get(`${base}/secretstores/${es.secret_store_name}`);
+    expect(store.spec.provider.aws).toEqual({
+      service: 'SecretsManager',
+      region,
+      auth: { jwt: { serviceAccountRef: { name: contract.service_account_name } } },
+    });
+    const external = await kube.get(`${base}/externalsecrets/${es.external_secret_name}`);
+    expect(external.spec.secretStoreRef).toEqual({
+      kind: 'SecretStore',
+      name: es.secret_store_name,
+    });
+    expect(external.spec.target).toMatchObject({
+      name: contract.secret_name,
+      creationPolicy: 'Owner',
+    });
+    expect(
+      Object.fromEntries(
+        (external.spec.data as { secretKey: string; remoteRef: { key: string } }[]).map((entry) => [
+          entry.secretKey,
+          entry.remoteRef.key,
+        ]),
+      ),
+    ).toEqual(arns);
+    const account = await kube.get(
+      `/api/v1/namespaces/${contract.namespace}/serviceaccounts/${contract.service_account_name}`,
+    );
+    expect(account.metadata.annotations?.['eks.amazonaws.com/role-arn']).toBe(roleArn);
+    const deployment = await kube.get(
+      `/apis/apps/v1/namespaces/${contract.namespace}/deployments/${contract.deployment_name}`,
+    );
+    expect(deployment.metadata.annotations?.[es.restart_on_secret_change_annotation]).toBe(
+      contract.secret_name,
+    );
+    // Helm renders no Secret of its own; only the ESO controller (not running here) would create it.
+    await expect(
+      kube.exists(`/api/v1/namespaces/${contract.namespace}/secrets/${contract.secret_name}`),
+    ).resolves.toBe(false);
+  });
+
+  it('plans no change on a second run (plan -detailed-exitcode exits 0)', async () => {
+    await root.tf(
+      ['plan', '-detailed-exitcode', '-input=false', '-no-color', ...root.vars('prod', extra)],
+      180_000,
+    );
+  }, 200_000);
+
+  it('destroy leaves no object of the release and an empty state', async () => {
+    await root.tf(
+      ['destroy', '-auto-approve', '-input=false', '-no-color', ...root.vars('prod', extra)],
+      300_000,
+    );
+    expect(await root.stateList()).toEqual([]);
+    await eventually(
+      'every object of the release to be gone',
+      async () => {
+        await expect(kube.exists(`/api/v1/namespaces/${contract.namespace}`)).resolves.toBe(false);
         expect(await releaseLeftovers(kube, applied.release.value.name)).toEqual([]);
       },
       120_000,

@@ -1,4 +1,4 @@
-import { environments, isAppEnv, configMapDataFor } from './environments';
+import { environments, isAppEnv, configMapDataFor, secretSources } from './environments';
 import { appEnvNames, plainSettingNames } from './runtime-settings';
 
 describe.each(appEnvNames)('environment %s', (env) => {
@@ -52,6 +52,17 @@ describe('environments', () => {
     const all = appEnvNames.map((env) => environments[env]);
     expect(new Set(all.map((e) => e.namespace)).size).toBe(all.length);
     expect(new Set(all.map((e) => e.nodePort)).size).toBe(all.length);
+  });
+
+  it('offers Secrets Manager to prod only, and defaults every env to Helm-set secrets', () => {
+    expect(environments.prod.secretSources).toContain('aws-secrets-manager');
+    expect(environments.dev.secretSources).toEqual(['helm-values']);
+    for (const env of appEnvNames) {
+      const sources = environments[env].secretSources;
+      expect(sources[0]).toBe('helm-values');
+      expect(new Set(sources).size).toBe(sources.length);
+      for (const source of sources) expect(secretSources).toContain(source);
+    }
   });
 
   it('recognises only the known environment names', () => {

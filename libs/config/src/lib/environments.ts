@@ -9,6 +9,14 @@ export interface ResourceAmounts {
 /** Every non-secret setting but APP_ENV, which is the environment's own name. */
 export type TunableSettingName = Exclude<PlainSettingName, 'APP_ENV'>;
 
+/**
+ * Where a deployment's secrets come from. `helm-values`: given at install time as Helm values (Terraform
+ * generates them with random_password); `aws-secrets-manager`: synced from AWS Secrets Manager into the same
+ * Kubernetes Secret by External Secrets Operator, so nothing secret passes through Helm or Terraform.
+ */
+export const secretSources = ['helm-values', 'aws-secrets-manager'] as const;
+export type SecretSource = (typeof secretSources)[number];
+
 /** Probes and metrics on their own port in every cluster, out of reach of a client flood. */
 const managementPort = 9464;
 
@@ -30,6 +38,11 @@ export interface EnvironmentSettings {
   readonly nodePort: number;
   /** Ship the ServiceMonitor, alert rules and dashboard. */
   readonly monitoring: boolean;
+  /**
+   * Secret sources this environment may use; the first is the default. Only an environment that runs where
+   * Secrets Manager and IRSA exist (prod on AWS) lists `aws-secrets-manager`.
+   */
+  readonly secretSources: readonly [SecretSource, ...SecretSource[]];
   /** Runtime settings that differ from the schema's defaults in this environment. */
   readonly runtime: Readonly<Partial<Pick<RuntimeConfig, TunableSettingName>>>;
 }
@@ -49,6 +62,8 @@ export const environments: Readonly<Record<AppEnv, EnvironmentSettings>> = {
     disruptionBudget: { maxUnavailable: 1 },
     nodePort: 30080,
     monitoring: false,
+    // minikube and the like: no Secrets Manager, no IRSA.
+    secretSources: ['helm-values'],
     runtime: {
       LOG_LEVEL: 'debug',
       API_BASE_URL: 'http://api.shipyard-dev.svc.cluster.local',
@@ -70,6 +85,8 @@ export const environments: Readonly<Record<AppEnv, EnvironmentSettings>> = {
     disruptionBudget: { maxUnavailable: 1 },
     nodePort: 30081,
     monitoring: true,
+    // helm-values stays the default, for prod-shaped clusters without AWS (the integration tests).
+    secretSources: ['helm-values', 'aws-secrets-manager'],
     runtime: {
       LOG_LEVEL: 'info',
       API_BASE_URL: 'https://api.example.com',

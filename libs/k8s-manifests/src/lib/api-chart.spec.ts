@@ -10,6 +10,7 @@ import {
 } from '@shipyard/config';
 import { type K8sObject, only } from '../testing/objects';
 import { ApiChart, NamespaceChart, preStopPauseSeconds } from './api-chart';
+import { offersSecretsManager, restartOnSecretChangeAnnotation } from './helm-values';
 import { monitoringNamespace } from './monitoring';
 import { deployNames } from './names';
 
@@ -88,8 +89,10 @@ describe.each(appEnvNames)('the %s chart', (env) => {
     const monitoring = settings.monitoring
       ? ['ConfigMap', 'PrometheusRule', 'Service', 'ServiceMonitor']
       : [];
+    // Helm renders either the Secret or these two, by secretsSource (helm-chart.spec.ts).
+    const secretsManager = offersSecretsManager(env) ? ['ExternalSecret', 'SecretStore'] : [];
     expect(objects.map((object) => object.kind).sort()).toEqual(
-      [...core, ...rest, ...monitoring].sort(),
+      [...core, ...rest, ...monitoring, ...secretsManager].sort(),
     );
   });
 
@@ -265,4 +268,45 @@ describe.each(appEnvNames)('the %s chart', (env) => {
         : [],
     );
   });
+
+  it('offers secrets from AWS Secrets Manager only where libs/config allows it (prod)', () => {
+    expect(offersSecretsManager(env)).toBe(settings.secretSources.includes('aws-secrets-manager'));
+    expect(offersSecretsManager('prod')).toBe(true);
+    expect(offersSecretsManager('dev')).toBe(false);
+  });
+
+  if (offersSecretsManager(env)) {
+    it('syncs every secret key from Secrets Manager into the Secret the pods read, through IRSA', () => {
+      const store = only(objects, 'SecretStore');
+      const external = only(objects, 'ExternalSecret');
+      expect(store.metadata.name).toBe(names.secretStore);
+      expect(store.spec.provider.aws).toMatchObject({
+        service: 'SecretsManager',
+        region: expect.stringContaining('.Values.awsSecretsManager.region'),
+        auth: { jwt: { serviceAccountRef: { name: names.serviceAccount } } },
+      });
+      expect(pod.serviceAccountName).toBe(names.serviceAccount);
+      expect(external.spec.secretStoreRef).toEqual({
+        kind: 'SecretStore',
+        name: names.secretStore,
+      });
+      expect(external.spec.target).toMatchObject({ name: names.secret, creationPolicy: 'Owner' });
+      expect(container.envFrom).toContainEqual({ secretRef: { name: names.secret } });
+      expect(external.spec.refreshPolicy).toBe('Periodic');
+      expect(external.spec.refreshInterval).toContain('.Values.awsSecretsManager.refreshInterval');
+      const data = external.spec.data as { secretKey: string; remoteRef: { key: string } }[];
+      expect(data.map((entry) => entry.secretKey).sort()).toEqual([...secretNames].sort());
+      for (const entry of data) {
+        expect(entry.remoteRef.key).toContain(
+          `.Values.awsSecretsManager.secretIds.${entry.secretKey} }}`,
+        );
+      }
+    });
+
+    it('names, on the Deployment, the Secret whose changes must roll the pods', () => {
+      expect(deployment.metadata.annotations?.[restartOnSecretChangeAnnotation]).toBe(
+        `{{ if eq .Values.secretsSource "aws-secrets-manager" }}${names.secret}{{ end }}`,
+      );
+    });
+  }
 });

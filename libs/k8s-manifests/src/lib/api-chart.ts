@@ -2,6 +2,8 @@ import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import { type AppEnv, environments, configMapDataFor } from '@shipyard/config';
 import { ApiAvailability } from './availability';
+import { ApiExternalSecrets } from './external-secrets';
+import { offersSecretsManager } from './helm-values';
 import { Monitoring } from './monitoring';
 import { appName, type DeployNames, deployNames } from './names';
 import { ApiNetwork } from './network';
@@ -40,6 +42,8 @@ export class ApiChart extends Chart {
     const { deployment } = new ApiWorkload(this, 'Workload', { env, names, selectorLabels });
     new ApiNetwork(this, 'Network', { env, names, deployment });
     new ApiAvailability(this, 'Availability', { env, deployment, selectorLabels });
+    // Rendered only with secretsSource aws-secrets-manager; the Helm-set Secret only without (helm-chart.ts).
+    if (offersSecretsManager(env)) new ApiExternalSecrets(this, 'ExternalSecrets', { names });
     if (environments[env].monitoring) {
       new Monitoring(this, 'Monitoring', {
         names,

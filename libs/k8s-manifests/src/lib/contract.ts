@@ -5,7 +5,13 @@ import {
   managementPaths,
   secretNames,
 } from '@shipyard/config';
-import { defaultImageRepository } from './helm-values';
+import { externalSecretsApiVersion } from './external-secrets';
+import {
+  defaultImageRepository,
+  defaultRefreshInterval,
+  offersSecretsManager,
+  restartOnSecretChangeAnnotation,
+} from './helm-values';
 import { monitoringNamespace, monitoringStackRelease } from './monitoring';
 import { appName, deployNames, servicePort } from './names';
 
@@ -36,6 +42,22 @@ export function deployContract(env: AppEnv, appVersion: string) {
     config_map_name: names.configMap,
     secret_name: names.secret,
     secret_keys: [...secretNames],
+    /**
+     * Helm value secretsSource this env accepts, the first being the default: helm-values (Terraform's
+     * secrets_source "random") and, where listed, aws-secrets-manager (External Secrets Operator).
+     */
+    secret_sources: [...environments[env].secretSources],
+    /** With aws-secrets-manager; null where the env does not offer it. */
+    external_secrets: offersSecretsManager(env)
+      ? {
+          api_version: externalSecretsApiVersion,
+          secret_store_name: names.secretStore,
+          external_secret_name: names.externalSecret,
+          default_refresh_interval: defaultRefreshInterval,
+          /** On the Deployment; its value names the Secret whose changes must roll the pods (else empty). */
+          restart_on_secret_change_annotation: restartOnSecretChangeAnnotation,
+        }
+      : null,
     monitoring_enabled: environments[env].monitoring,
     monitoring_stack_release: monitoringStackRelease,
     /** Where that stack must run: the NetworkPolicy admits the management port from there only. */

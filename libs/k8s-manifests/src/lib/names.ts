@@ -18,6 +18,10 @@ export function deployNames(env: AppEnv) {
     serviceAccount: appName,
     configMap: `${appName}-config`,
     secret: `${appName}-secrets`,
+    /** With secrets from AWS Secrets Manager: External Secrets Operator's store and the ExternalSecret
+     * that fills the Secret above (same name as its target, so `kubectl get externalsecret` reads plainly). */
+    secretStore: `${appName}-aws-secrets-manager`,
+    externalSecret: `${appName}-secrets`,
   } as const;
 }
 

@@ -9,7 +9,12 @@ import {
   managementPaths,
   secretNames,
 } from '@shipyard/config';
-import { helm } from './helm-values';
+import {
+  helm,
+  offersSecretsManager,
+  type RawHelmMarker,
+  restartOnSecretChangeAnnotation,
+} from './helm-values';
 import { imageNode, imageUser } from './image';
 import { appName, type DeployNames } from './names';
 
@@ -35,8 +40,10 @@ export class ApiWorkload extends Construct {
     const managementPort = Number(runtime.MANAGEMENT_PORT);
     const drainSeconds = Number(runtime.SHUTDOWN_DRAIN_SECONDS);
 
+    // Helm builds the whole annotations map: the IRSA role annotation only when serviceAccount.roleArn is set.
+    const annotationsMarker: RawHelmMarker = 'HELM_RAW_SERVICE_ACCOUNT_ANNOTATIONS';
     const serviceAccount = new kplus.ServiceAccount(this, 'ServiceAccount', {
-      metadata: { name: names.serviceAccount },
+      metadata: { name: names.serviceAccount, annotations: { [annotationsMarker]: '' } },
       automountToken: false,
     });
     const config = new kplus.ConfigMap(this, 'Config', {
@@ -51,7 +58,17 @@ export class ApiWorkload extends Construct {
     const secret = kplus.Secret.fromSecretName(this, 'SecretRef', names.secret);
 
     this.deployment = new kplus.Deployment(this, 'Deployment', {
-      metadata: { name: names.deployment },
+      metadata: {
+        name: names.deployment,
+        // The seam for what rolls the pods when External Secrets Operator changes the Secret.
+        ...(offersSecretsManager(env)
+          ? {
+              annotations: {
+                [restartOnSecretChangeAnnotation]: helm.restartOnSecretChange(names.secret),
+              },
+            }
+          : {}),
+      },
       select: false,
       podMetadata: {
         labels: selectorLabels,

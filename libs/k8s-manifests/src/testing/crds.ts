@@ -19,13 +19,16 @@ print(len(objects))
 /** Validates custom resources against the openAPIV3Schema of their CRD (as the apiserver does). */
 export function validateAgainstCrds(objects: K8sObject[], workDir: string): number {
   const schemas: Record<string, unknown> = {};
-  // Generated from the pinned prometheus-operator API types (tools/toolchain/ensure.sh crds).
-  const crdDir = toolchainDir('crds');
-  for (const file of readdirSync(crdDir).filter((name) => name.endsWith('.yaml'))) {
-    const crd = parse(readFileSync(join(crdDir, file), 'utf8'));
-    for (const version of crd.spec.versions) {
-      schemas[`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`] =
-        version.schema.openAPIV3Schema;
+  // Generated from the pinned prometheus-operator API types (tools/toolchain/ensure.sh crds), and
+  // External Secrets Operator's as released (ensure.sh eso-crds).
+  for (const crdDir of [toolchainDir('crds'), toolchainDir('eso-crds')]) {
+    for (const file of readdirSync(crdDir).filter((name) => name.endsWith('.yaml'))) {
+      const crd = parse(readFileSync(join(crdDir, file), 'utf8'));
+      for (const version of crd.spec.versions) {
+        if (!version.served) continue;
+        schemas[`${crd.spec.group}/${version.name}/${crd.spec.names.kind}`] =
+          version.schema.openAPIV3Schema;
+      }
     }
   }
   writeFileSync(join(workDir, 'crd-schemas.json'), JSON.stringify(schemas));
