@@ -39,6 +39,10 @@ for dir in . modules/release modules/workspace_guard; do
   terraform -chdir="${work_dir}/terraform/${dir}" validate -no-color
 done
 
+stage "terraform test of the root module (mocked providers; in workspace prod, as the workspace guard wants)"
+terraform -chdir="${work_dir}/terraform" workspace new -no-color prod >/dev/null
+terraform -chdir="${work_dir}/terraform" test -no-color -var "manifests_dir=${REPO_ROOT}/dist/k8s-manifests"
+
 stage "tflint (root module and child modules)"
 "${TFLINT}" --version | head -n 2
 for dir in "${TF_DIR}" "${TF_DIR}/modules/release" "${TF_DIR}/modules/workspace_guard"; do

@@ -56,6 +56,9 @@ resource "aws_lb_target_group" "app" {
   vpc_id               = aws_vpc.main.id
   deregistration_delay = 30
 
+  # The app port's readiness path, not the management port's: instance targets reach a node only on the app's
+  # NodePort, and the chart exposes the management port through a ClusterIP Service alone (its NetworkPolicy admits
+  # it from the monitoring namespace only). What this costs under a client flood: README.md here, "Health checks".
   health_check {
     protocol            = "HTTP"
     port                = "traffic-port"

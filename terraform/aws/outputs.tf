@@ -28,6 +28,11 @@ output "certificate_arn" {
   value       = aws_acm_certificate_validation.api.certificate_arn
 }
 
+output "region" {
+  description = "AWS region of the platform (`aws eks update-kubeconfig --region <this>`; the root module's aws_region)."
+  value       = local.region
+}
+
 output "cluster_name" {
   description = "Name of the EKS cluster (`aws eks update-kubeconfig --name <this>`)."
   value       = aws_eks_cluster.main.name

@@ -42,3 +42,13 @@ check_env_name() {
   grep -qxF -- "${1:-}" <<<"$known" ||
     die "unknown environment '${1:-}' (synthesized: $(paste -sd' ' <<<"$known"); from dist/k8s-manifests/environments.json)"
 }
+
+# minikube_has_image PROFILE IMAGE: minikube lists IMAGE (it prefixes docker.io/library/ to a bare name).
+minikube_has_image() {
+  local listed line
+  listed=$(minikube -p "$1" image ls 2>/dev/null) || return 1
+  while IFS= read -r line; do
+    [[ $line == "$2" || $line == */"$2" ]] && return 0
+  done <<<"$listed"
+  return 1
+}

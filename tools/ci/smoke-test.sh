@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # Smoke-tests a deployed environment: GET /readyz answers 200, and GET /config contains none of the values
 # stored in the cluster's Secret. Never prints a secret value.
-#   tools/ci/smoke-test.sh ENV
+#   tools/ci/smoke-test.sh ENV [--platform=aws]
 # Needs kubectl with KUBECONFIG for the cluster, curl, node, and the synthesized contract (dist/k8s-manifests/ENV).
-# The service is reached through `kubectl port-forward`, or at SMOKE_URL when set (e.g. `minikube service --url`);
+# The service is reached through `kubectl port-forward`, or at SMOKE_URL when set (e.g. `minikube service --url`).
+# With --platform=aws the cluster is terraform/aws's EKS (tools/ci/platform.sh connect: KUBECONFIG is not used) and the
+# URL its api_url output (https://<domain>, through the ALB and its certificate) unless SMOKE_URL is set;
 # /readyz has SMOKE_READY_TIMEOUT seconds (default 60) to answer 200.
 # shellcheck source=tools/ci/lib.sh
 source "$(dirname "$0")/lib.sh"
 cd "$REPO_ROOT"
 
-[[ $# -eq 1 ]] || die "usage: tools/ci/smoke-test.sh ENV"
-env=$1
+[[ $# -eq 1 || ( $# -eq 2 && $2 == --platform=aws ) ]] || die "usage: tools/ci/smoke-test.sh ENV [--platform=aws]"
+env=$1 platform=${2:-}
 check_env_name "$env"
 need kubectl "install kubectl"
 need curl "install curl"
@@ -25,6 +27,11 @@ forwarder=""
 trap '[[ -z $forwarder ]] || kill "$forwarder" 2>/dev/null; rm -rf "$work"' EXIT
 
 url=${SMOKE_URL:-}
+if [[ -n $platform ]]; then
+  "$REPO_ROOT/tools/ci/platform.sh" connect "$env" "$work/platform"
+  export KUBECONFIG=$work/platform/kubeconfig
+  [[ -n $url ]] || url=$(node -p 'require(process.argv[1]).api_url.value' "$work/platform/outputs.json")
+fi
 if [[ -z $url ]]; then
   port=$(kubectl -n "$namespace" get service "$service" -o 'jsonpath={.spec.ports[0].port}')
   echo "+ kubectl -n $namespace port-forward service/$service :$port"

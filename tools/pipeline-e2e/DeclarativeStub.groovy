@@ -3,6 +3,7 @@
  *
  *   def model = DeclarativeStub.load(new File('Jenkinsfile'))           // evaluates the file once; nothing runs
  *   List<Map> events = DeclarativeStub.run(model, [BRANCH_NAME: 'main']) // one simulated build
+ *   DeclarativeStub.run(model, env, ['a/file': 'text'])                  // readFile('a/file') returns 'text'
  *
  * Each event is a Map: kind ('agent' | 'input' | 'stage' | 'skip' | 'step'), stage (innermost stage name),
  * ('input' is a stage-level input, or an input step, which waits holding the stage's agent),
@@ -13,6 +14,8 @@
  * A stage runs in Jenkins' order: when (if beforeOptions) -> options -> when (if beforeInput) -> input
  * -> when (if beforeAgent) -> agent -> when -> steps or nested stages -> post. Only the steps of the plugins the
  * README lists exist (class Steps); a closure given to a step runs in place. Every build is assumed to succeed.
+ * `env.X = ...` in a script block sets X for the later stages' `when { environment ... }`, as in Jenkins; readFile
+ * of a file the test did not give fails, so a Jenkinsfile cannot depend on a file content nobody thought about.
  */
 class DeclarativeStub {
   static Model load(File jenkinsfile) {
@@ -24,8 +27,8 @@ class DeclarativeStub {
     model
   }
 
-  static List<Map> run(Model model, Map env) {
-    def build = new Build(env: [:] + model.environment + env)
+  static List<Map> run(Model model, Map env, Map<String, String> files = [:]) {
+    def build = new Build(env: [:] + model.environment + env, files: files)
     model.stages.each { build.runStage(it, null) }
     model.post.each { condition, body -> if (condition in ['always', 'success', 'cleanup']) build.runSteps(body, '(pipeline post)', null, true) }
     build.events
@@ -198,6 +201,7 @@ class WhenSection {
 
 class Build {
   Map env
+  Map<String, String> files = [:] // what readFile returns, by path
   List<Map> events = []
   List<String> locks = [] // resources held by the enclosing stages' options { lock(...) }
 
@@ -247,7 +251,7 @@ class Steps {
   // plugin id (as in the README's plugin list) -> the steps (and credential bindings) it provides.
   static final Map<String, List<String>> PLUGIN_STEPS = [
     'workflow-aggregator'    : ['sh', 'echo', 'error', 'timeout', 'retry', 'sleep', 'dir', 'deleteDir', 'readFile', 'writeFile',
-                                'fileExists', 'withEnv', 'catchError', 'archiveArtifacts', 'stash', 'unstash'],
+                                'fileExists', 'withEnv', 'catchError', 'archiveArtifacts', 'stash', 'unstash', 'script'],
     'credentials-binding'    : ['withCredentials', 'file', 'string', 'usernamePassword', 'sshUserPrivateKey'],
     'aws-credentials'        : ['aws'],
     'pipeline-milestone-step': ['milestone'],
@@ -282,6 +286,7 @@ class Steps {
   def archiveArtifacts(Object... a) { step('archiveArtifacts', a) }
   def stash(Object... a) { step('stash', a) }
   def unstash(Object... a) { step('unstash', a) }
+  def script(Object... a) { step('script', a) }
   def withCredentials(Object... a) { step('withCredentials', a) }
   def file(Map a) { [binding: 'file'] + a }
   def string(Map a) { [binding: 'string'] + a }
@@ -306,6 +311,12 @@ class Steps {
       def input = args[0] instanceof Map ? (Map) args[0] : [message: args[0]]
       build.events << [kind: 'input', stage: stageName, node: node, input: input, options: [], post: post]
       return null
+    }
+    if (name == 'readFile') {
+      def path = args[0] instanceof Map ? args[0].file : args[0]
+      build.events << [kind: 'step', stage: stageName, node: node, name: name, arg: args, post: post, locks: build.locks.clone()]
+      if (!build.files.containsKey(path)) throw new IllegalStateException("readFile('$path'): the test gives this build no such file")
+      return build.files[path]
     }
     def arg = args
     if (name == 'sh') arg = args[0] instanceof Map ? args[0].script : args[0]

@@ -23,15 +23,19 @@ def check = { String behaviour, Closure<List<String>> problems ->
 }
 
 def model = DeclarativeStub.load(jenkinsfile)
-def onMain = DeclarativeStub.run(model, [BRANCH_NAME: 'main'])
+// What tools/ci/platform.sh plan writes beside the platform plan: whether applying it changes anything.
+def platformPlan = { boolean changes -> ['dist/terraform/platform.tfplan.changes': "$changes\n".toString()] }
+def onMain = DeclarativeStub.run(model, [BRANCH_NAME: 'main'], platformPlan(false))
+def mainPlatform = DeclarativeStub.run(model, [BRANCH_NAME: 'main'], platformPlan(true))
 def feature = DeclarativeStub.run(model, [BRANCH_NAME: 'feature/login'])
 def pr = DeclarativeStub.run(model, [BRANCH_NAME: 'PR-42', CHANGE_ID: '42', CHANGE_TARGET: 'main', CHANGE_BRANCH: 'feature/login'])
-def mainWithSonar = DeclarativeStub.run(model, [BRANCH_NAME: 'main', SONARQUBE_ENABLED: 'true'])
-def allBuilds = [main: onMain, 'feature branch': feature, 'pull request': pr, 'main with SonarQube': mainWithSonar]
+def mainWithSonar = DeclarativeStub.run(model, [BRANCH_NAME: 'main', SONARQUBE_ENABLED: 'true'], platformPlan(false))
+def allBuilds = [main: onMain, 'main with a platform change': mainPlatform, 'feature branch': feature, 'pull request': pr,
+                 'main with SonarQube': mainWithSonar]
 
 // What the checks mean by deploy and prod.
 def sh = { Map e -> e.kind == 'step' && e.name == 'sh' }
-def deploys = { Map e -> sh(e) && e.arg =~ /tools\/ci\/(deploy|push-image|smoke-test)\.sh|terraform\b.*\b(apply|plan)\b|kubectl\s+(apply|delete)|helm\s+(install|upgrade)/ }
+def deploys = { Map e -> sh(e) && e.arg =~ /tools\/ci\/(deploy|push-image|smoke-test|platform|minikube-image)\.sh|terraform\b.*\b(apply|plan)\b|kubectl\s+(apply|delete)|helm\s+(install|upgrade)/ }
 def prodStep = { Map e ->
   (deploys(e) && e.arg =~ /\bprod\b/) || (e.kind == 'step' && e.name == 'withCredentials' && e.arg.any { it =~ /prod/ })
 }
@@ -129,16 +133,84 @@ check('pull request: CI only: binds no credential, pushes and deploys nothing, n
     .collect { describe(it) }
 }
 
-check('feature branch: pushes the image, deploys dev, then smoke-tests dev') {
-  def push = firstIndex(feature) { sh(it) && it.arg.contains('push-image.sh') }
+check('feature branch: loads the image into minikube, deploys dev from it, then smoke-tests dev; nothing touches ECR') {
+  def load = firstIndex(feature) { sh(it) && it.arg.contains('minikube-image.sh') }
   def deploy = firstIndex(feature) { deploys(it) && it.arg =~ /\bdev\b/ && it.arg =~ /apply/ }
   def smoke = firstIndex(feature) { sh(it) && it.arg =~ /smoke-test\.sh\s+dev\b/ }
   def problems = []
-  if (push < 0) problems << 'the image is never pushed'
+  if (load < 0) problems << 'the image is never loaded into minikube (tools/ci/minikube-image.sh)'
   if (deploy < 0) problems << 'dev is never deployed (apply with env dev)'
+  else if (!feature[deploy].arg.contains('--image=minikube')) problems << "dev is deployed without --image=minikube: ${feature[deploy].arg}".toString()
   if (smoke < 0) problems << 'dev is never smoke-tested'
-  if (!problems && !(push < deploy && deploy < smoke)) problems << 'the order is not push, deploy dev, smoke test dev'
+  if (!problems && !(load < deploy && deploy < smoke)) problems << 'the order is not load into minikube, deploy dev, smoke test dev'
+  // A push would be pointless for dev; an ECR repository in a dev command would mean dev pulls from it.
+  feature.findAll { sh(it) && it.arg =~ /push-image\.sh|(?i)ecr/ }.each { problems << "feature branch: ${describe(it)}".toString() }
   problems
+}
+
+check('main: pushes the image to ECR after it is built and before prod is planned') {
+  def build = firstIndex(onMain) { sh(it) && it.arg.contains('build-image.sh') }
+  def push = firstIndex(onMain) { sh(it) && it.arg.contains('push-image.sh') }
+  def plan = firstIndex(onMain) { sh(it) && it.arg =~ /deploy\.sh\s+plan\s+prod\b/ }
+  if (push < 0) return ['main never pushes the image (tools/ci/push-image.sh)']
+  build < push && push < plan ? [] : ['the order is not build image, push image, plan prod']
+}
+
+// The kube context, the image and the secrets of prod come from terraform/aws's outputs (tools/ci/deploy.sh
+// --platform=aws, tested in scripts-test.sh), never from a kubeconfig someone pasted into Jenkins.
+check('main: every prod deploy and smoke test targets the EKS cluster of terraform/aws (--platform=aws), with no kubeconfig credential') {
+  [main: onMain, 'main with a platform change': mainPlatform].collectMany { build, events ->
+    def problems = events.findAll { sh(it) && it.arg =~ /tools\/ci\/(deploy|smoke-test)\.sh\s+\S+\s+prod\b|tools\/ci\/(deploy|smoke-test)\.sh\s+prod\b/ && !it.arg.contains('--platform=aws') }
+      .collect { "$build: ${describe(it)} does not use --platform=aws".toString() }
+    problems += events.findAll { it.name == 'withCredentials' && it.arg.any { id -> id =~ /kubeconfig-prod/ } }
+      .collect { "$build: ${describe(it)} binds a prod kubeconfig".toString() }
+    if (!events.any { sh(it) && it.arg =~ /deploy\.sh\s+apply-plan\s+prod\b.*--platform=aws/ }) problems << "$build: no deploy.sh apply-plan prod --platform=aws".toString()
+    problems
+  }
+}
+
+// platformSteps: the sh steps of tools/ci/platform.sh that change the platform, and its approvals.
+def platformApply = { Map e -> sh(e) && e.arg =~ /platform\.sh\s+apply/ }
+def platformInput = { Map e -> e.kind == 'input' && e.input.submitter == 'platform-approvers' }
+
+check('main, platform unchanged: the platform is planned read-only; no platform approval, no platform apply') {
+  def problems = []
+  if (!onMain.any { sh(it) && it.arg =~ /platform\.sh\s+plan\s+prod\b/ }) problems << 'the platform is never planned'
+  onMain.findAll { platformApply(it) || platformInput(it) }.each { problems << "with no platform change: ${describe(it)}".toString() }
+  problems
+}
+
+check('main, platform changed: saved plan, archived; its own approval; then exactly that plan applied; all before the app is planned') {
+  def plan = firstIndex(mainPlatform) { sh(it) && it.arg =~ /platform\.sh\s+plan\s+prod\b/ }
+  def inputs = mainPlatform.findAll(platformInput)
+  def apply = firstIndex(mainPlatform, platformApply)
+  def appPlan = firstIndex(mainPlatform) { sh(it) && it.arg =~ /deploy\.sh\s+plan\s+prod\b/ }
+  if (plan < 0) return ['the platform is never planned']
+  def planFile = (mainPlatform[plan].arg =~ /(\S+\.tfplan)\b/).with { it.find() ? it.group(1) : null }
+  if (!planFile) return ["the platform plan is not saved to a .tfplan file: ${mainPlatform[plan].arg}".toString()]
+  if (inputs.size() != 1) return ["expected one platform approval (submitter platform-approvers), found ${inputs.size()}".toString()]
+  int input = mainPlatform.indexOf(inputs[0])
+  def problems = []
+  if (!mainPlatform.take(input).any { it.name == 'archiveArtifacts' && it.arg.toString().contains("${planFile}.txt") })
+    problems << "the readable plan ${planFile}.txt is not archived before the platform approval".toString()
+  if (inputs[0].node != null) problems << "the platform approval holds agent '${inputs[0].node}'".toString()
+  if (inputs[0].locks) problems << "the platform approval holds ${inputs[0].locks}".toString()
+  if (!inputs[0].options.any { it.name == 'timeout' }) problems << 'the platform approval has no timeout'
+  if (apply < 0) problems << 'the approved platform plan is never applied'
+  else {
+    if (mainPlatform[apply].arg.tokenize().takeRight(3) != ['apply-plan', 'prod', planFile])
+      problems << "the platform apply is not of exactly the saved plan $planFile: ${mainPlatform[apply].arg}".toString()
+    if (!(plan < input && input < apply)) problems << 'the order is not platform plan, platform approval, platform apply'
+    if (appPlan < apply) problems << "the app's prod plan comes before the platform apply".toString()
+  }
+  problems
+}
+
+check('a platform apply never runs without the platform approval before it, in any build') {
+  allBuilds.collectMany { build, events ->
+    events.findIndexValues(platformApply).findAll { i -> !events.take(i as int).any(platformInput) }
+      .collect { "$build: ${describe(events[it as int])} runs with no platform approval before it".toString() }
+  }
 }
 
 check('feature branch: never runs a prod stage or step, never asks for approval') {
@@ -158,7 +230,7 @@ check('main: the approval comes before any step that changes prod; the prod plan
   if (inputs.size() != 1) return ["expected one approval input on main, found ${inputs.size()}".toString()]
   int input = onMain.indexOf(inputs[0])
   def problems = onMain.take(input).findAll { prodStep(it) && !readOnly(it) }.collect { "before the approval: ${describe(it)}".toString() }
-  def plan = onMain.take(input).find { prodStep(it) && sh(it) && readOnly(it) }
+  def plan = onMain.take(input).find { prodStep(it) && sh(it) && readOnly(it) && it.arg.contains('deploy.sh') }
   def planFile = plan ? (plan.arg =~ /(\S+\.tfplan)\b/).with { it.find() ? it.group(1) : null } : null
   if (!planFile) problems << 'no prod plan (saved to a .tfplan file) before the approval'
   else {

@@ -124,6 +124,23 @@ run "platform" {
     error_message = "The target group must send traffic to the NodePort named in the deploy contract."
   }
 
+  # The management port is not reachable from the ALB (ClusterIP Service only), so the health check stays on the
+  # traffic port; terraform/aws/README.md, "Health checks", says what that costs.
+  assert {
+    condition = (
+      aws_lb_target_group.app.health_check[0].port == "traffic-port" &&
+      aws_lb_target_group.app.health_check[0].path == jsondecode(file(var.contract_path)).readiness_path &&
+      aws_lb_target_group.app.health_check[0].matcher == "200" &&
+      aws_lb_target_group.app.health_check[0].path != jsondecode(file(var.contract_path)).liveness_path
+    )
+    error_message = "The ALB health check must ask the contract's readiness_path (503 while a pod starts or drains) on the traffic port, the app's NodePort: the only port the ALB can reach, since the management port has no NodePort."
+  }
+
+  assert {
+    condition     = output.region == "eu-west-1" && output.cluster_name == aws_eks_cluster.main.name && toset(keys(output.app_secret_arns)) == toset(jsondecode(file(var.contract_path)).secret_keys)
+    error_message = "The outputs the pipeline connects with (tools/ci/platform.sh connect) must name the region, the cluster and one secret ARN per contract secret key."
+  }
+
   assert {
     condition = (
       aws_vpc_security_group_ingress_rule.nodes_from_alb.referenced_security_group_id == aws_security_group.alb.id &&

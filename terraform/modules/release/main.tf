@@ -15,6 +15,7 @@ locals {
   )
   contract_secret_keys = try(jsondecode(file("${local.chart_dir}/contract.json")).secret_keys, [])
   use_secrets_manager  = var.secrets_source == "aws-secrets-manager"
+  secret_arn_pattern   = "^arn:aws(-[a-z]+)*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$"
 
   # The image, the secrets source and what it needs; never a secret value (those are set apart, and only with
   # secrets_source = "random"). merge() skips the null arguments.

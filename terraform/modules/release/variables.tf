@@ -131,7 +131,7 @@ variable "app_secret_arns" {
   }
 
   validation {
-    condition     = alltrue([for arn in values(coalesce(var.app_secret_arns, {})) : can(regex("^arn:aws(-[a-z]+)*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$", arn))])
-    error_message = "app_secret_arns values must be Secrets Manager ARNs (arn:aws:secretsmanager:<region>:<account id>:secret:<name>); not: ${join(", ", [for key, arn in coalesce(var.app_secret_arns, {}) : "${key} = \"${arn}\"" if !can(regex("^arn:aws(-[a-z]+)*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}$", arn))])}."
+    condition     = alltrue([for arn in values(coalesce(var.app_secret_arns, {})) : can(regex(local.secret_arn_pattern, arn))])
+    error_message = "app_secret_arns values must be Secrets Manager ARNs (arn:aws:secretsmanager:<region>:<account id>:secret:<name>); not those of ${join(", ", [for key, arn in coalesce(var.app_secret_arns, {}) : key if !can(regex(local.secret_arn_pattern, arn))])} (terraform/aws's output app_secret_arns has them)."
   }
 }
