@@ -131,6 +131,14 @@ kind: KwokctlConfiguration
 options:
   bindAddress: 127.0.0.1
 EOF
+  # Node names resolve nowhere: the API server reaches kubelets (exec, logs) by their node address.
+  [[ -z $REAL_NODES ]] || cat >>"$ROOT/kwokctl.yaml" <<'EOF'
+componentsPatches:
+  - name: kube-apiserver
+    extraArgs:
+      - key: kubelet-preferred-address-types
+        value: InternalIP
+EOF
   local k8s kwok etcd
   k8s=$(dirname "$(command -v kube-apiserver)")
   kwok=$(dirname "$(command -v kwokctl)")
