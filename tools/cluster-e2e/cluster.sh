@@ -102,7 +102,7 @@ cmd_up() {
   REAL_NODES=$real
   tools
   crds=$(crds_dir)
-  if [[ -e $ROOT ]] || [[ -n $(cluster_pids) ]]; then
+  if [[ -e $ROOT || -e $NODES_NETNS_PATH ]] || [[ -n $(cluster_pids) ]]; then
     say "left over from an earlier run: tearing it down first"
     cmd_down
   fi

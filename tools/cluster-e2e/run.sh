@@ -33,10 +33,10 @@ fi
 # shellcheck source=/dev/null
 source tools/toolchain/env.sh helm kwok etcd k8s kubectl
 
-# A cluster of an earlier run whose process is gone (killed with its watchdog, machine reset) is removed first,
-# and so is an image archive such a run left.
-for dir in "${TMPDIR:-/tmp}"/shipyard-cluster-it-*; do
-  [[ -d $dir ]] || continue
+# A cluster of an earlier run whose process is gone (killed with its watchdog, machine reset) is removed first
+# (found by its state dir or its network namespace), and so is an image archive such a run left.
+for dir in "${TMPDIR:-/tmp}"/shipyard-cluster-it-* $(ip netns list 2>/dev/null | awk '$1 ~ /^shipyard-it-[0-9]+$/ { print $1 }'); do
+  [[ -d $dir || $dir != */* ]] || continue
   pid=${dir##*-it-}
   if [[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null; then tools/cluster-e2e/cluster.sh down "it-$pid" || true; fi
 done
