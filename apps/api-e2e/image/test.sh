@@ -96,6 +96,11 @@ write() { # path -> the error code of a write there, or "written"
 check "$(write /app/main.js.new)" EROFS "a write to /app (the app's code) fails with EROFS"
 check "$(write /home/nonroot/probe)" EROFS "a write to /home/nonroot (the user's own home) fails with EROFS"
 check "$(write /tmp/probe)" written "a write to /tmp (the tmpfs) succeeds"
+owners=$("${PODMAN[@]}" exec "$CONTAINER" /nodejs/bin/node -e '
+  const fs = require("node:fs");
+  process.stdout.write(["/app", ...fs.readdirSync("/app").map((f) => "/app/" + f)]
+    .filter((p) => { const s = fs.statSync(p); return s.uid !== 0 || (s.mode & 0o022) !== 0; }).join(" "))')
+check "$owners" "" "/app and every file in it are root's and not group/other-writable (the code is safe on a writable root too)"
 
 # --- no node on PATH, no shell, and the chart's preStop still runs ----------------------------------------------
 out=$("${PODMAN[@]}" exec "$CONTAINER" node -v 2>&1) && fail "\`node -v\` ran in the container: node is on PATH ($out)" ||
