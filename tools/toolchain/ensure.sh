@@ -12,6 +12,9 @@ KWOK_VERSION=v0.8.0
 ETCD_VERSION=v3.6.13
 K8S_VERSION=v1.34.4
 TFLINT_VERSION=v0.64.0
+# The HPA's metrics and the NetworkPolicy agent of the real-node tests (tools/cluster-e2e/src/nodes/).
+METRICS_SERVER_VERSION=v0.9.0
+KUBE_ROUTER_VERSION=v2.1.0
 CONTROLLER_GEN_VERSION=v0.23.0
 # The operator version kube-prometheus-stack ships at the chart version terraform/ pins (see README.md here).
 PROM_OPERATOR_VERSION=v0.87.0
@@ -36,6 +39,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${SHIPYARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shipyard}
 # Static binaries need no C toolchain at run time; GOWORK=off keeps a stray go.work out of throwaway modules.
 export CGO_ENABLED=0 GOWORK=off
+ALL_TOOLS+=(metrics-server kube-router)
 
 say() { echo "==> toolchain: $*"; }
 die() { echo "==> toolchain: ERROR: $*" >&2; exit 1; }
@@ -50,6 +54,7 @@ version_of() {
     tfproviders) tfproviders_version ;; base-images) base_images_version ;;
     # The venv is keyed by its pinned requirements, so editing them yields a fresh venv.
     pytools) sha256sum "$HERE/requirements.txt" | cut -c1-12 ;;
+    metrics-server) echo "$METRICS_SERVER_VERSION" ;; kube-router) echo "$KUBE_ROUTER_VERSION" ;;
     *) die "unknown tool '$1' (known: ${ALL_TOOLS[*]} all)" ;;
   esac
 }
@@ -82,6 +87,7 @@ expected_time() {
   case $1 in
     helm) echo "2-3 min" ;; kwok) echo "2-3 min" ;; etcd) echo "1-2 min" ;; k8s) echo "6-7 min" ;;
     kubectl) echo "4-11 min" ;; tflint) echo "2-3 min" ;; controller-gen) echo "1-4 min" ;; crds) echo "1 min" ;;
+    metrics-server) echo "3-6 min" ;; kube-router) echo "2-4 min" ;;
     node22) echo "under 1 min" ;; base-images) echo "1 min" ;; pytools) echo "1 min" ;; tfproviders) echo "4-25 min" ;; *) echo "a few minutes" ;;
   esac
 }
