@@ -1,13 +1,21 @@
 #!/usr/bin/env bash
 # A throwaway two-node Kubernetes control plane on 127.0.0.1 for tests: etcd, kube-apiserver (admission on,
-# so Pod Security is enforced), kube-controller-manager, kube-scheduler, and kwok simulating two nodes.
-# No container runs: kwok reports scheduled pods Running/Ready. See tools/cluster-e2e/README.md.
+# so Pod Security is enforced), kube-controller-manager, kube-scheduler, and two nodes: simulated by kwok
+# (default: no container runs, kwok reports scheduled pods Running/Ready), or with --real-nodes two kubelets
+# with their own containerd and a kube-proxy, all in a network namespace of the cluster's own (nodes.sh).
+# See tools/cluster-e2e/README.md.
 #
-#   cluster.sh up NAME [--owner-pid PID]   start; with an owner, a watchdog tears down when PID (or
-#                                          a process that started it) exits, even by SIGKILL
-#   cluster.sh down NAME                   stop, then verify no process or listening port of NAME is left
-#   cluster.sh run NAME -- CMD [ARG...]    up, run CMD with KUBECONFIG set (and TMPDIR inside the state
-#                                          directory), always down (exit, error, signal)
+#   cluster.sh up NAME [--owner-pid PID] [--real-nodes [--image-archive FILE]...]
+#                                          start; with an owner, a watchdog tears down when PID (or
+#                                          a process that started it) exits, even by SIGKILL. Each
+#                                          FILE (`podman save` output) is moved into the cluster and
+#                                          imported into every node's containerd
+#   cluster.sh down NAME                   stop, then verify no process, listening port, mount, cgroup or
+#                                          network namespace of NAME is left
+#   cluster.sh run NAME [UP-OPTION...] -- CMD [ARG...]
+#                                          up, run CMD with KUBECONFIG set (and TMPDIR inside the state
+#                                          directory; with --real-nodes inside the network namespace, with
+#                                          the SHIPYARD_NODE* variables of the README), always down
 #   cluster.sh kubeconfig NAME             print the kubeconfig path of NAME
 #
 # State (kwokctl's workdir, kubeconfig, logs) lives in ${TMPDIR:-/tmp}/shipyard-cluster-NAME and is deleted
@@ -17,6 +25,8 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SELF="$REPO/tools/cluster-e2e/cluster.sh"
+# shellcheck source=tools/cluster-e2e/nodes.sh
+source "$REPO/tools/cluster-e2e/nodes.sh"
 
 say() { echo "==> cluster${NAME:+ $NAME}: $*" >&2; }
 die() { echo "==> cluster${NAME:+ $NAME}: ERROR: $*" >&2; exit 1; }
@@ -32,15 +42,24 @@ set_name() {
   # Every component runs as $CLUSTER_DIR/bin/<component>: a path no other cluster shares.
   # shellcheck disable=SC2016,SC2001 # a sed expression (escapes regex characters), not a shell one
   PROC_PATTERN="^$(sed 's/[][\.*^$()+?{}|]/\\&/g' <<<"$CLUSTER_DIR/bin/")"
+  nodes_vars
+  REAL_NODES=""
+  [[ ! -e $NODES_NETNS_PATH ]] || REAL_NODES=1
 }
 
 tools() {
-  "$REPO/tools/toolchain/ensure.sh" kwok etcd k8s kubectl crds >&2
+  local real=()
+  [[ -z $REAL_NODES ]] || real=(apt kubelet crictl pause)
+  "$REPO/tools/toolchain/ensure.sh" kwok etcd k8s kubectl crds "${real[@]}" >&2
   # shellcheck source=/dev/null
-  source "$REPO/tools/toolchain/env.sh" kwok etcd k8s kubectl
+  source "$REPO/tools/toolchain/env.sh" kwok etcd k8s kubectl "${real[@]:1:2}"
 }
 
-kctl() { timeout 60 kubectl --kubeconfig "$KUBECONFIG_PATH" "$@"; }
+# With real nodes the API server listens in the cluster's network namespace only.
+kctl() {
+  if [[ -n $REAL_NODES ]]; then timeout 60 nsenter --net="$NODES_NETNS_PATH" kubectl --kubeconfig "$KUBECONFIG_PATH" "$@"
+  else timeout 60 kubectl --kubeconfig "$KUBECONFIG_PATH" "$@"; fi
+}
 
 crds_dir() {
   local dir
@@ -68,14 +87,19 @@ start_watchdog() {
 }
 
 cmd_up() {
-  local owner="" start crds
+  local owner="" start crds real="" archives=() f
   while (($#)); do
     case $1 in
       --owner-pid) owner=${2:?--owner-pid needs a pid}; shift 2 ;;
+      --real-nodes) real=1; shift ;;
+      --image-archive) archives+=("${2:?--image-archive needs a file}"); shift 2 ;;
       *) die "unknown option '$1' for up" ;;
     esac
   done
+  ((${#archives[@]} == 0)) || [[ -n $real ]] || die "--image-archive needs --real-nodes: simulated nodes run no image"
+  for f in "${archives[@]}"; do [[ -s $f ]] || die "image archive $f is missing or empty"; done
   start=$(date +%s%N)
+  REAL_NODES=$real
   tools
   crds=$(crds_dir)
   if [[ -e $ROOT ]] || [[ -n $(cluster_pids) ]]; then
@@ -90,6 +114,15 @@ cmd_up() {
   trap 'exit 143' TERM
   trap 'exit 129' HUP
   [[ -z $owner ]] || start_watchdog "$owner"
+  local in_netns=() disable=()
+  if [[ -n $REAL_NODES ]]; then
+    mkdir -p "$NODES_DIR/images"
+    for f in "${archives[@]}"; do mv "$f" "$NODES_DIR/images/"; done
+    nodes_netns_up
+    in_netns=(nsenter --net="$NODES_NETNS_PATH")
+    # kwok's controller would fake the status of the real nodes' pods.
+    disable=(--disable kwok-controller)
+  fi
 
   # Loopback only: every component binds to 127.0.0.1 (kwokctl's default is 0.0.0.0).
   cat >"$ROOT/kwokctl.yaml" <<'EOF'
@@ -109,26 +142,31 @@ EOF
   exec 9>"${TMPDIR:-/tmp}/shipyard-cluster-create.lock"
   flock -w 300 9 || die "waited 300 s for another cluster creation to finish"
   # Without the --*-binary flags kwokctl would try to download release binaries, which fails offline.
-  KWOK_KUBE_VERSION=v1.34.4 timeout 240 kwokctl --name "$NAME" -c "$ROOT/kwokctl.yaml" create cluster \
+  KWOK_KUBE_VERSION=v1.34.4 timeout 240 "${in_netns[@]}" kwokctl --name "$NAME" -c "$ROOT/kwokctl.yaml" create cluster \
     --runtime binary --kubeconfig "$KUBECONFIG_PATH" \
     --kube-apiserver-binary "$k8s/kube-apiserver" \
     --kube-controller-manager-binary "$k8s/kube-controller-manager" \
     --kube-scheduler-binary "$k8s/kube-scheduler" \
     --etcd-binary "$etcd/etcd" \
-    --kwok-controller-binary "$kwok/kwok" \
+    --kwok-controller-binary "$kwok/kwok" "${disable[@]}" \
     --wait 3m >"$ROOT/kwokctl-create.log" 2>&1 9>&- ||
     { tail -20 "$ROOT/kwokctl-create.log" >&2; die "kwokctl create cluster failed (log above)"; }
   exec 9>&-
 
-  timeout 60 kwokctl --name "$NAME" scale node --replicas 2 >"$ROOT/kwokctl-scale.log" 2>&1 ||
-    { cat "$ROOT/kwokctl-scale.log" >&2; die "kwokctl scale node failed"; }
   local i n=0
-  for i in $(seq 60); do
-    n=$(kctl get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l)
-    ((n == 2)) && break
-    sleep 1
-  done
-  ((n == 2)) || die "expected 2 Ready nodes after 60 s, got $n"
+  if [[ -n $REAL_NODES ]]; then
+    mapfile -t archives < <(find "$NODES_DIR/images" -name '*.tar')
+    nodes_up "${archives[@]}"
+  else
+    timeout 60 kwokctl --name "$NAME" scale node --replicas 2 >"$ROOT/kwokctl-scale.log" 2>&1 ||
+      { cat "$ROOT/kwokctl-scale.log" >&2; die "kwokctl scale node failed"; }
+    for i in $(seq 60); do
+      n=$(kctl get nodes --no-headers 2>/dev/null | awk '$2 == "Ready"' | wc -l)
+      ((n == 2)) && break
+      sleep 1
+    done
+    ((n == 2)) || die "expected 2 Ready nodes after 60 s, got $n"
+  fi
 
   say "installing CRDs from $crds"
   # Server-side: the CRDs are too large for client-side apply's last-applied annotation.
@@ -155,7 +193,7 @@ EOF
 
   trap - EXIT INT TERM HUP
   local ms=$((($(date +%s%N) - start) / 1000000))
-  say "up in $((ms / 1000)).$((ms % 1000 / 100)) s: 2 nodes Ready, CRDs Established, Pod Security enforced"
+  say "up in $((ms / 1000)).$((ms % 1000 / 100)) s: 2 ${REAL_NODES:+real }nodes Ready, CRDs Established, Pod Security enforced"
   say "KUBECONFIG=$KUBECONFIG_PATH"
 }
 
@@ -166,6 +204,8 @@ cmd_down() {
     # Whatever ran against the cluster (cluster.sh run) goes with it.
     kill -TERM -- "-$(cat "$ROOT/test.pgid")" 2>/dev/null || true
   fi
+  # The nodes first: their pods are stopped through the CRI while nothing restarts them.
+  nodes_down
   mapfile -t pids < <(cluster_pids)
   mapfile -t ports < <(ports_of "${pids[@]}")
   if [[ -d $CLUSTER_DIR ]] && command -v kwokctl >/dev/null; then
@@ -192,11 +232,13 @@ cmd_down() {
   for i in "${ports[@]}"; do
     ! ss -Hltn "sport = :$i" | grep -q . || die "port $i of the cluster is still listening"
   done
+  # With real nodes the components listened in the namespace: it goes, and every socket and iptables rule with it.
+  nodes_release_netns
   [[ ! -s $ROOT/watchdog.log ]] || sed 's/^/    watchdog: /' "$ROOT/watchdog.log" >&2
   rm -rf "$ROOT"
   # Last, so that if this teardown is itself killed half-way, the watchdog finishes it.
   [[ -z $wd || $wd == "$$" ]] || kill "$wd" 2>/dev/null || true
-  say "down: no process left (${#pids[@]} stopped), ports ${ports[*]:-none} closed, $ROOT removed"
+  say "down: no process left (${#pids[@]} stopped), ports ${ports[*]:-none} closed,${REAL_NODES:+ network namespace $NODES_NETNS deleted,} $ROOT removed"
 }
 
 # "pid:starttime" of a process (starttime tells a reused pid apart), and its parent pid.
@@ -241,8 +283,10 @@ cmd_watch() {
 }
 
 cmd_run() {
+  local up=()
+  while (($#)) && [[ $1 != -- ]]; do up+=("$1"); shift; done
   [[ ${1:-} == -- ]] && shift
-  (($#)) || die "run needs a command: cluster.sh run NAME -- CMD [ARG...]"
+  (($#)) || die "run needs a command: cluster.sh run NAME [UP-OPTION...] -- CMD [ARG...]"
   local child="" rc=0
   SECONDS=0
   # shellcheck disable=SC2317 # called from the EXIT trap
@@ -254,7 +298,7 @@ cmd_run() {
     kill -KILL -- "-$child" 2>/dev/null || true
   }
   # cmd_up cleans up after itself if it fails; its watchdog covers the moment between its traps and ours.
-  cmd_up --owner-pid $$
+  cmd_up --owner-pid $$ "${up[@]}"
   # A second signal during the teardown (nx sends one to every process of the task, leaves first) is ignored:
   # the teardown is short and bounded, and must not be cut. If it is anyway (SIGKILL), the watchdog finishes it.
   trap 'rc=$?; trap - EXIT; trap "" INT TERM HUP; stop_child; cmd_down || rc=1; say "run finished in $SECONDS s (exit $rc)"; exit $rc' EXIT
@@ -265,8 +309,13 @@ cmd_run() {
   # The command's temporary files go with the cluster, even if it is killed before cleaning up.
   mkdir -p "$ROOT/tmp"
   export TMPDIR=$ROOT/tmp
+  local in_netns=()
+  if [[ -n $REAL_NODES ]]; then
+    nodes_env
+    in_netns=(nsenter --net="$NODES_NETNS_PATH")
+  fi
   # Own process group, so a signal here stops the command and everything it started (helm, kubectl...).
-  setsid "$@" </dev/null &
+  setsid "${in_netns[@]}" "$@" </dev/null &
   child=$!
   echo "$child" >"$ROOT/test.pgid"
   wait "$child" || rc=$?

@@ -9,7 +9,9 @@ module.exports = {
     '^.+\\.[tj]s$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
   },
   moduleFileExtensions: ['ts', 'js'],
-  testMatch: ['<rootDir>/src/**/*.e2e.ts'],
+  // The real-node suite has its own config (jest.nodes.config.cts) and cluster.
+  testMatch: ['<rootDir>/src/*.e2e.ts'],
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/src/nodes.e2e.ts'],
   // Each step sets its own timeout; this is the bound for the rest.
   testTimeout: 60_000,
   verbose: true,

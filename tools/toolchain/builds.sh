@@ -241,3 +241,101 @@ base_images_version() {
     sha256sum | cut -c1-12)
   echo "$BASE_IMAGES_SUITE-node$NODE22_VERSION-npm$NPM10_VERSION-$sum"
 }
+
+# The node agents, for the real-node cluster (tools/cluster-e2e/nodes.sh): built like the control plane.
+build_kubelet() {
+  local out=$1 src=$1/src pkg cmds=()
+  k8s_throwaway_module "$src"
+  for pkg in kubelet kube-proxy; do cmds+=("k8s.io/kubernetes/cmd/$pkg"); done
+  (cd "$src" && go get "${cmds[@]/%/@$K8S_VERSION}" && go build -ldflags "$(k8s_version_ldflags)" -o "$out/bin/" "${cmds[@]}")
+  rm -rf "$src"
+}
+check_kubelet() {
+  expect "Kubernetes $K8S_VERSION" "$1/bin/kubelet" --version
+  expect "Kubernetes $K8S_VERSION" "$1/bin/kube-proxy" --version
+}
+
+build_crictl() {
+  GOBIN=$1/bin go install -ldflags "-X sigs.k8s.io/cri-tools/pkg/version.Version=$CRICTL_VERSION" \
+    "sigs.k8s.io/cri-tools/cmd/crictl@$CRICTL_VERSION"
+}
+check_crictl() { expect "crictl version $CRICTL_VERSION" "$1/bin/crictl" --version; }
+
+# The pod sandbox ("pause") image every pod starts with: nothing can be pulled here, so it is built. Its program
+# does what upstream's does: as a pod's pid 1 it holds the namespaces, reaps orphans and exits on INT or TERM.
+PAUSE_IMAGE_REPOSITORY=localhost/shipyard-pause
+pause_source() {
+  cat <<'GO'
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	signals := make(chan os.Signal, 8)
+	signal.Notify(signals, syscall.SIGINT, syscall.SIGTERM, syscall.SIGCHLD)
+	for s := range signals {
+		if s != syscall.SIGCHLD {
+			os.Exit(0)
+		}
+		for {
+			if pid, err := syscall.Wait4(-1, nil, syscall.WNOHANG, nil); pid <= 0 || err != nil {
+				break
+			}
+		}
+	}
+}
+GO
+}
+# An OCI image layout (what `ctr images import` reads), written by hand: one layer holding /pause, a config that
+# runs it as 65535 like upstream's, and the containerd name annotation, so the import names it.
+build_pause() {
+  local out=$1 final=$2 src=$1/src layout=$1/layout image layer config manifest
+  image=$PAUSE_IMAGE_REPOSITORY:$(basename "$final" | sed 's/^pause-//')
+  mkdir -p "$src" "$layout/blobs/sha256" "$out/rootfs"
+  pause_source >"$src/main.go"
+  (cd "$src" && go mod init shipyard.local/pause && go build -trimpath -ldflags '-s -w' -o "$out/rootfs/pause" .)
+  blob() { local sum; sum=$(sha256sum "$1" | cut -d' ' -f1); mv "$1" "$layout/blobs/sha256/$sum"; echo "$sum"; }
+  size() { stat -c %s "$layout/blobs/sha256/$1"; }
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$out/rootfs" -cf "$out/layer.tar" pause
+  layer=$(blob "$out/layer.tar")
+  jq -nc --arg diff "sha256:$layer" '{architecture: "amd64", os: "linux",
+    config: {Entrypoint: ["/pause"], User: "65535:65535"}, rootfs: {type: "layers", diff_ids: [$diff]}}' >"$out/config.json"
+  config=$(blob "$out/config.json")
+  jq -nc --arg c "sha256:$config" --argjson cs "$(size "$config")" --arg l "sha256:$layer" --argjson ls "$(size "$layer")" \
+    '{schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $c, size: $cs},
+      layers: [{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $l, size: $ls}]}' >"$out/manifest.json"
+  manifest=$(blob "$out/manifest.json")
+  jq -nc --arg m "sha256:$manifest" --argjson ms "$(size "$manifest")" --arg name "$image" \
+    '{schemaVersion: 2, manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json", digest: $m, size: $ms,
+      platform: {architecture: "amd64", os: "linux"},
+      annotations: {"io.containerd.image.name": $name, "org.opencontainers.image.ref.name": ($name | sub(".*:"; ""))}}]}' \
+    >"$layout/index.json"
+  echo '{"imageLayoutVersion":"1.0.0"}' >"$layout/oci-layout"
+  tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$layout" -cf "$out/pause.tar" oci-layout index.json blobs
+  echo "$image" >"$out/image-name"
+  rm -rf "$src" "$layout" "$out/rootfs" "$out/bin"
+}
+check_pause() {
+  local tar=$1/pause.tar dir manifest layer pid rc=0
+  expect "\"io.containerd.image.name\":\"$(cat "$1/image-name")\"" tar -xOf "$tar" index.json
+  # The program runs, and exits 0 on TERM as a sandbox must.
+  manifest=$(tar -xOf "$tar" index.json | jq -r '.manifests[0].digest | sub(":"; "/")')
+  layer=$(tar -xOf "$tar" "blobs/$manifest" | jq -r '.layers[0].digest | sub(":"; "/")')
+  dir=$(mktemp -d)
+  tar -xOf "$tar" "blobs/$layer" | tar -x -C "$dir"
+  "$dir/pause" &
+  pid=$!
+  sleep 0.5
+  kill -TERM "$pid"
+  wait "$pid" || rc=$?
+  rm -rf "$dir"
+  ((rc == 0)) || die "pause exited $rc on SIGTERM, expected 0"
+  echo "pause exits 0 on SIGTERM"
+}
+# Keyed by its program and recipe.
+pause_version() { { pause_source; declare -f build_pause; } | sha256sum | cut -c1-12; }

@@ -15,6 +15,8 @@ TFLINT_VERSION=v0.64.0
 # The HPA's metrics and the NetworkPolicy agent of the real-node tests (tools/cluster-e2e/src/nodes/).
 METRICS_SERVER_VERSION=v0.9.0
 KUBE_ROUTER_VERSION=v2.1.0
+# The CRI client at the release line of the kubelet; teardown of the real-node cluster stops pods with it.
+CRICTL_VERSION=v1.34.0
 CONTROLLER_GEN_VERSION=v0.23.0
 # The operator version kube-prometheus-stack ships at the chart version terraform/ pins (see README.md here).
 PROM_OPERATOR_VERSION=v0.87.0
@@ -32,14 +34,15 @@ TF_PROVIDERS=(helm:3.1.2:280fb1c1ce448085e7a30d2b44c3463ca888b06ff13d14028e8b8dc
 # default-jre-headless provides (a recommends, skipped by --no-install-recommends).
 APT_PACKAGES=(prometheus:prometheus bubblewrap:bwrap wrk:wrk groovy:groovy
   default-jre-headless:/usr/lib/jvm/default-java/bin/java
-  buildah:buildah podman:podman runc:runc mmdebstrap:mmdebstrap)
+  buildah:buildah podman:podman runc:runc mmdebstrap:mmdebstrap
+  containerd:containerd containernetworking-plugins:/usr/lib/cni/bridge iptables:iptables ipset:ipset)
 
-ALL_TOOLS=(helm kwok etcd k8s kubectl tflint controller-gen crds node22 pytools apt base-images)
+ALL_TOOLS=(helm kwok etcd k8s kubectl tflint controller-gen crds node22 pytools apt base-images kubelet crictl pause
+  metrics-server kube-router)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${SHIPYARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shipyard}
 # Static binaries need no C toolchain at run time; GOWORK=off keeps a stray go.work out of throwaway modules.
 export CGO_ENABLED=0 GOWORK=off
-ALL_TOOLS+=(metrics-server kube-router)
 
 say() { echo "==> toolchain: $*"; }
 die() { echo "==> toolchain: ERROR: $*" >&2; exit 1; }
@@ -47,11 +50,11 @@ die() { echo "==> toolchain: ERROR: $*" >&2; exit 1; }
 version_of() {
   case $1 in
     helm) echo "$HELM_VERSION" ;; kwok) echo "$KWOK_VERSION" ;; etcd) echo "$ETCD_VERSION" ;;
-    k8s) echo "$K8S_VERSION" ;; tflint) echo "$TFLINT_VERSION" ;;
+    k8s) echo "$K8S_VERSION" ;; tflint) echo "$TFLINT_VERSION" ;; kubelet) echo "$K8S_VERSION" ;; crictl) echo "$CRICTL_VERSION" ;;
     kubectl) echo "$K8S_VERSION" ;; controller-gen) echo "$CONTROLLER_GEN_VERSION" ;; node22) echo "$NODE22_VERSION" ;;
     # Generated CRDs depend on both the API types and the generator.
     crds) echo "$PROM_OPERATOR_VERSION-controller-gen-$CONTROLLER_GEN_VERSION" ;;
-    tfproviders) tfproviders_version ;; base-images) base_images_version ;;
+    tfproviders) tfproviders_version ;; base-images) base_images_version ;; pause) pause_version ;;
     # The venv is keyed by its pinned requirements, so editing them yields a fresh venv.
     pytools) sha256sum "$HERE/requirements.txt" | cut -c1-12 ;;
     metrics-server) echo "$METRICS_SERVER_VERSION" ;; kube-router) echo "$KUBE_ROUTER_VERSION" ;;
@@ -63,6 +66,7 @@ bin_of() {
   case $1 in
     pytools) echo "$(dir_of "$1")/venv/bin" ;; crds) echo "$(dir_of "$1")/crds" ;;
     base-images) dir_of "$1" ;; # build.tar and runtime.tar, not a bin dir: not for env.sh
+    pause) dir_of "$1" ;; # pause.tar (an OCI archive) and image-name, not a bin dir: not for env.sh
     tfproviders) echo "$(dir_of "$1")/mirror" ;; # a filesystem mirror, not a bin dir: not for env.sh
     *) echo "$(dir_of "$1")/bin" ;;
   esac
@@ -88,7 +92,7 @@ expected_time() {
     helm) echo "2-3 min" ;; kwok) echo "2-3 min" ;; etcd) echo "1-2 min" ;; k8s) echo "6-7 min" ;;
     kubectl) echo "4-11 min" ;; tflint) echo "2-3 min" ;; controller-gen) echo "1-4 min" ;; crds) echo "1 min" ;;
     metrics-server) echo "3-6 min" ;; kube-router) echo "2-4 min" ;;
-    node22) echo "under 1 min" ;; base-images) echo "1 min" ;; pytools) echo "1 min" ;; tfproviders) echo "4-25 min" ;; *) echo "a few minutes" ;;
+    kubelet) echo "3-8 min" ;; crictl) echo "1-2 min" ;; pause) echo "under 1 min" ;; node22) echo "under 1 min" ;; base-images) echo "1 min" ;; pytools) echo "1 min" ;; tfproviders) echo "4-25 min" ;; *) echo "a few minutes" ;;
   esac
 }
 # A line on stderr every 30 s while a build runs, so a long build never looks hung.

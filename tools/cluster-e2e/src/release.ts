@@ -41,9 +41,12 @@ const helmEnv: NodeJS.ProcessEnv = {
 
 /**
  * Applies the provider-free module offline, in a copy (nothing is written into the repository), with an empty
- * Terraform CLI config, and returns its outputs.
+ * Terraform CLI config, and returns its outputs. `vars` are further module inputs (e.g. image_repository).
  */
-export async function computeRelease(env: string): Promise<Release> {
+export async function computeRelease(
+  env: string,
+  vars: Record<string, string> = {},
+): Promise<Release> {
   const work = mkdtempSync(join(scratch, `terraform-${env}-`));
   const module = join(work, 'release');
   cpSync(releaseModule, module, { recursive: true, filter: (src) => !src.includes('.terraform') });
@@ -66,6 +69,7 @@ export async function computeRelease(env: string): Promise<Release> {
     '-no-color',
     `-var=env=${env}`,
     `-var=manifests_dir=${manifestsDir}`,
+    ...Object.entries(vars).map(([name, value]) => `-var=${name}=${value}`),
   );
   const { stdout } = await tf('output', '-json', '-no-color');
   const outputs = JSON.parse(stdout) as Record<string, { value: unknown }>;
