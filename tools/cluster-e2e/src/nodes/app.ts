@@ -105,11 +105,14 @@ export class AppOnNodes {
   /** The chart's only object of this kind. */
   one(kind: string): KubeObject {
     const found = this.objects.filter((o) => o.kind === kind);
-    if (found.length !== 1) throw new Error(`expected one ${kind} in the chart, found ${found.length}`);
+    if (found.length !== 1)
+      throw new Error(`expected one ${kind} in the chart, found ${found.length}`);
     return found[0];
   }
   get selector(): string {
-    return Object.entries(this.one('Deployment').spec.selector.matchLabels as Record<string, string>)
+    return Object.entries(
+      this.one('Deployment').spec.selector.matchLabels as Record<string, string>,
+    )
       .map(([k, v]) => `${k}=${v}`)
       .join(',');
   }
@@ -144,7 +147,9 @@ export class AppOnNodes {
 
   /** The Deployment rolled out with minReplicas Ready pods and nothing else; throws until then. */
   async settled(): Promise<KubeObject[]> {
-    const dep = await this.kube.get(`/apis/apps/v1/namespaces/${this.ns}/deployments/${this.deploymentName}`);
+    const dep = await this.kube.get(
+      `/apis/apps/v1/namespaces/${this.ns}/deployments/${this.deploymentName}`,
+    );
     expect(dep.status?.observedGeneration).toBe(dep.metadata.generation);
     expect(dep.status?.updatedReplicas).toBe(this.minReplicas);
     expect(dep.status?.availableReplicas).toBe(this.minReplicas);
@@ -165,7 +170,8 @@ export class AppOnNodes {
 
   nodeOf(pod: KubeObject): RealNode {
     const node = this.cluster.nodes.find((n) => n.name === pod.spec.nodeName);
-    if (!node) throw new Error(`pod ${pod.metadata.name} runs on ${pod.spec.nodeName}, not on a real node`);
+    if (!node)
+      throw new Error(`pod ${pod.metadata.name} runs on ${pod.spec.nodeName}, not on a real node`);
     return node;
   }
 
@@ -186,7 +192,8 @@ export class AppOnNodes {
 
   /** A script run by the image's own node (the image has no shell); its JSON output. */
   async node<T>(pod: string, script: string): Promise<T> {
-    const node = this.one('Deployment').spec.template.spec.containers[0].lifecycle.preStop.exec.command[0];
+    const node =
+      this.one('Deployment').spec.template.spec.containers[0].lifecycle.preStop.exec.command[0];
     return JSON.parse(await this.exec(pod, [node, '-e', script])) as T;
   }
 

@@ -42,7 +42,9 @@ export function realCluster(): RealCluster {
   const ips = words('SHIPYARD_NODE_IPS');
   const cris = words('SHIPYARD_CRI_ENDPOINTS');
   if (ips.length !== names.length || cris.length !== names.length) {
-    throw new Error('SHIPYARD_NODE_NAMES, SHIPYARD_NODE_IPS and SHIPYARD_CRI_ENDPOINTS differ in length');
+    throw new Error(
+      'SHIPYARD_NODE_NAMES, SHIPYARD_NODE_IPS and SHIPYARD_CRI_ENDPOINTS differ in length',
+    );
   }
   const image = required('SHIPYARD_IMAGE');
   const colon = image.lastIndexOf(':');

@@ -1,0 +1,248 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { eventually } from '@shipyard/testing';
+import { run } from '../exec';
+import type { Kube, KubeList, KubeObject } from '../kube';
+import { HostAgent } from './agents';
+import type { AppOnNodes } from './app';
+import type { RealCluster, RealNode } from './cluster';
+import { statusOf } from './http';
+
+/**
+ * The chart's NetworkPolicy enforced by a real policy agent: kube-router's NetworkPolicy controller (iptables and
+ * ipset), run as a host process in the cluster's network namespace for the first node.
+ *
+ * One agent, one node: the agent filters traffic to the pods of its own node, and both nodes share one network
+ * namespace here, hence one set of iptables chains, which a second agent would overwrite. The assertions are made
+ * on an app pod of that node; clients connect from the other node (routed) and from the same node (bridged).
+ */
+
+/** Where a probe connects from: a pod of this namespace on this node. */
+interface Source {
+  namespace: string;
+  node: RealNode;
+}
+
+/** What a probe pod saw: the HTTP status per URL, or how the connection failed (`TimeoutError`, `ECONNREFUSED`). */
+type Seen = Record<string, number | string>;
+
+/** Runs in the API image's own node (the image has no shell); the answer goes to the termination message. */
+const probeScript = `
+const urls = JSON.parse(process.argv[1]);
+(async () => {
+  const seen = {};
+  await Promise.all(urls.map(async (url) => {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+      seen[url] = res.status;
+    } catch (e) {
+      seen[url] = String((e.cause && e.cause.code) || e.name);
+    }
+  }));
+  require('node:fs').writeFileSync('/dev/termination-log', JSON.stringify(seen));
+})();
+`;
+
+const agentName = 'kube-router';
+
+export class PolicyCheck {
+  private agent?: HostAgent;
+  private readonly createdNamespaces: string[] = [];
+  private probes = 0;
+  readonly monitoringNamespace: string;
+  readonly otherNamespace = 'shipyard-np-elsewhere';
+
+  private constructor(
+    readonly app: AppOnNodes,
+    readonly kube: Kube,
+    readonly cluster: RealCluster,
+    /** The node whose pods the agent guards: one that runs an app pod. */
+    readonly guardedNode: RealNode,
+    /** The other node, from where clients connect across the nodes' routing. */
+    readonly otherNode: RealNode,
+  ) {
+    const contract = JSON.parse(
+      readFileSync(join(app.release.chart_path, 'contract.json'), 'utf8'),
+    ) as { monitoring_namespace: string };
+    this.monitoringNamespace = contract.monitoring_namespace;
+  }
+
+  static async create(app: AppOnNodes, kube: Kube, cluster: RealCluster): Promise<PolicyCheck> {
+    const [pod] = await app.readyPods();
+    if (!pod) throw new Error(`no Ready app pod in ${app.ns}`);
+    const guarded = app.nodeOf(pod);
+    const other = cluster.nodes.find((n) => n.name !== guarded.name);
+    if (!other) throw new Error('the policy checks need two nodes');
+    return new PolicyCheck(app, kube, cluster, guarded, other);
+  }
+
+  /** The app pod the assertions are about: one on the guarded node. */
+  async guardedPod(): Promise<KubeObject> {
+    const pods = await this.app.readyPods();
+    const pod = pods.find((p) => p.spec.nodeName === this.guardedNode.name);
+    if (!pod) {
+      throw new Error(
+        `no Ready app pod on ${this.guardedNode.name} (pods on: ${pods.map((p) => p.spec.nodeName).join(', ')})`,
+      );
+    }
+    return pod;
+  }
+
+  async ensureNamespace(name: string): Promise<void> {
+    if (await this.kube.exists(`/api/v1/namespaces/${name}`)) return;
+    const res = await this.kube.request('POST', '/api/v1/namespaces', {
+      body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name } },
+    });
+    if (res.status !== 201)
+      throw new Error(`creating namespace ${name}: ${res.status} ${res.text}`);
+    this.createdNamespaces.push(name);
+  }
+
+  /** GETs from a pod of `from.namespace` on `from.node`, in the API image; what each URL answered. */
+  async probe(from: Source, urls: string[]): Promise<Seen> {
+    const name = `np-probe-${++this.probes}`;
+    const [repository, tag] = [
+      this.app.release.helm_values.image.repository,
+      this.app.release.helm_values.image.tag,
+    ];
+    const node =
+      this.app.one('Deployment').spec.template.spec.containers[0].lifecycle.preStop.exec.command[0];
+    const path = `/api/v1/namespaces/${from.namespace}/pods`;
+    const created = await this.kube.request('POST', path, {
+      body: {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, labels: { 'app.kubernetes.io/name': 'np-probe' } },
+        spec: {
+          nodeName: from.node.name,
+          restartPolicy: 'Never',
+          automountServiceAccountToken: false,
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 65532,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [
+            {
+              name: 'probe',
+              image: `${repository}:${tag}`,
+              imagePullPolicy: 'Never',
+              command: [node, '-e', probeScript, JSON.stringify(urls)],
+              securityContext: {
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+              },
+            },
+          ],
+        },
+      },
+    });
+    if (created.status !== 201)
+      throw new Error(`creating probe pod: ${created.status} ${created.text}`);
+    try {
+      const done = await eventually(
+        `probe pod ${from.namespace}/${name} on ${from.node.name} to finish`,
+        async () => {
+          const pod = await this.kube.get(`${path}/${name}`);
+          const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
+          expect(terminated).toBeDefined();
+          return terminated as { exitCode: number; message?: string };
+        },
+        60_000,
+      );
+      if (done.exitCode !== 0 || !done.message) {
+        throw new Error(
+          `probe pod ${name} exited ${done.exitCode}: ${done.message ?? '(no message)'}`,
+        );
+      }
+      return JSON.parse(done.message) as Seen;
+    } finally {
+      await this.kube.request('DELETE', `${path}/${name}?gracePeriodSeconds=0`);
+    }
+  }
+
+  /** Starts the agent for the guarded node and waits until it has programmed that node's app pod. */
+  async startAgent(): Promise<void> {
+    const serviceCidrs = await this.kube.get('/apis/networking.k8s.io/v1/servicecidrs/kubernetes');
+    this.agent = HostAgent.start(this.cluster, agentName, 'kube-router', 'kube-router', [
+      `--kubeconfig=${this.cluster.kubeconfig}`,
+      `--hostname-override=${this.guardedNode.name}`,
+      '--run-firewall=true',
+      '--run-router=false',
+      '--run-service-proxy=false',
+      '--run-loadbalancer=false',
+      '--enable-cni=false',
+      '--health-port=0',
+      '--metrics-port=0',
+      `--service-cluster-ip-range=${(serviceCidrs.spec.cidrs as string[]).join(',')}`,
+      '--v=1',
+    ]);
+    const pod = await this.guardedPod();
+    await eventually(
+      `${agentName} to program the firewall of ${this.app.ns}/${pod.metadata.name}`,
+      async () => {
+        this.agent?.assertRunning();
+        expect(await this.firewallHolds(pod)).toBe(true);
+      },
+      60_000,
+      1_000,
+    );
+  }
+
+  /** kube-router names each guarded pod in a comment of its rules. */
+  private async firewallHolds(pod: KubeObject): Promise<boolean> {
+    const { stdout } = await run('iptables-save', ['-t', 'filter'], {
+      timeoutMs: 20_000,
+      unrecorded: true,
+    });
+    return stdout.includes(`name:${pod.metadata.name} namespace: ${pod.metadata.namespace}`);
+  }
+
+  /** Stops the agent and removes what it installed (its iptables chains and ipsets), and the test's namespaces. */
+  async cleanup(): Promise<void> {
+    if (this.agent) {
+      await this.agent.stop();
+      await run(
+        `${this.cluster.binDir}/kube-router`,
+        ['--cleanup-config', `--kubeconfig=${this.cluster.kubeconfig}`],
+        { timeoutMs: 60_000 },
+      );
+      this.agent = undefined;
+    }
+    for (const name of this.createdNamespaces.splice(0)) {
+      await this.kube.request('DELETE', `/api/v1/namespaces/${name}`);
+    }
+  }
+
+  /** The NetworkPolicies of the app's namespace that select the pod, each with why it admits what it admits. */
+  async policiesSelecting(pod: KubeObject): Promise<string[]> {
+    const list = await this.kube.get<KubeList>(
+      `/apis/networking.k8s.io/v1/namespaces/${this.app.ns}/networkpolicies`,
+    );
+    const labels = pod.metadata.labels ?? {};
+    return list.items
+      .filter((np) =>
+        Object.entries((np.spec.podSelector?.matchLabels ?? {}) as Record<string, string>).every(
+          ([k, v]) => labels[k] === v,
+        ),
+      )
+      .map((np) => {
+        const rules = (np.spec.ingress ?? []) as { from?: unknown[]; ports?: unknown[] }[];
+        const open = rules.some((r) => !r.from?.length && !r.ports?.length);
+        return `${np.metadata.name}${open ? ' (admits every source on every port)' : ''}: ingress ${JSON.stringify(rules)}`;
+      });
+  }
+
+  agentLog(): string {
+    return this.agent?.tail() ?? '';
+  }
+}
+
+/** Is this a connection the agent stopped (no HTTP answer at all)? */
+export const blocked = (seen: number | string | undefined) => typeof seen !== 'number';
+
+/** The NodePort answers through both node addresses (traffic from outside the cluster). */
+export async function nodePortStatuses(app: AppOnNodes, cluster: RealCluster): Promise<number[]> {
+  return Promise.all(cluster.nodes.map((n) => statusOf(n.ip, app.release.node_port, '/', 3_000)));
+}
