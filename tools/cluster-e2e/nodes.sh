@@ -40,8 +40,8 @@ node_sock() { echo "$(node_dir "$1")/containerd.sock"; }
 node_cgroup() { echo "shipyard-$NAME-n$1"; }
 node_network() { echo "shipyard-$NAME-n$1"; }
 in_netns() { nsenter --net="$NODES_NETNS_PATH" "$@"; }
-crictl_of() { timeout 60 crictl --runtime-endpoint "unix://$(node_sock "$1")" --timeout 20s "$@"; }
-ctr_of() { timeout 120 ctr --address "$(node_sock "$1")" --namespace k8s.io "$@"; }
+crictl_of() { local sock; sock=$(node_sock "$1"); shift; timeout 60 crictl --runtime-endpoint "unix://$sock" --timeout 20s "$@"; }
+ctr_of() { local sock; sock=$(node_sock "$1"); shift; timeout 120 ctr --address "$sock" --namespace k8s.io "$@"; }
 
 # The namespace: a bridge with the node addresses, up, and a default route through it.
 nodes_netns_up() {
@@ -271,7 +271,7 @@ nodes_shim_sockets() {
 cgroup_pids() {
   local i
   for i in $(seq "$NODES_COUNT"); do
-    find /sys/fs/cgroup/*/"$(node_cgroup "$i")" -name cgroup.procs -exec cat {} + 2>/dev/null
+    find /sys/fs/cgroup/*/"$(node_cgroup "$i")" -name cgroup.procs -exec cat {} + 2>/dev/null || true
   done | sort -u
 }
 
@@ -318,7 +318,15 @@ nodes_down() {
   done
   # CNI's result cache (libcni keeps it in /var/lib/cni whatever the runtime's dirs) and kubelet's links to
   # container logs (always in /var/log/containers).
-  for i in $(seq "$NODES_COUNT"); do rm -f /var/lib/cni/results/"$(node_network "$i")"-*; done
+  # Entries are named <network>-<sandbox id>-<interface>; containerd's loopback network is "cni-loopback".
+  local entry id
+  for i in $(seq "$NODES_COUNT"); do
+    for entry in /var/lib/cni/results/"$(node_network "$i")"-*; do
+      [[ -e $entry ]] || continue
+      id=${entry#/var/lib/cni/results/"$(node_network "$i")"-}
+      rm -f "$entry" "/var/lib/cni/results/cni-loopback-${id%-*}-lo"
+    done
+  done
   find /var/log/containers -maxdepth 1 -type l -lname "$NODES_DIR/*" -delete 2>/dev/null || true
   say "nodes down: $stopped pod sandbox(es) stopped through the CRI, ${#mounts[@]} mount(s) released"
 }
@@ -351,7 +359,7 @@ nodes_check_clean() {
   [[ -z $left ]] || die "processes of the nodes still running: $(tr '\n' ' ' <<<"$left")"
   left=$(awk -v root="$NODES_DIR/" 'index($5, root) == 1 { print $5 }' /proc/self/mountinfo)
   [[ -z $left ]] || die "mounts left under $NODES_DIR: $left"
-  left=$(for i in $(seq "$NODES_COUNT"); do ls -d /sys/fs/cgroup/*/"$(node_cgroup "$i")" 2>/dev/null; done)
+  left=$(for i in $(seq "$NODES_COUNT"); do ls -d /sys/fs/cgroup/*/"$(node_cgroup "$i")" 2>/dev/null || true; done)
   [[ -z $left ]] || die "cgroups left: $left"
   [[ ! -e $NODES_NETNS_PATH ]] || die "network namespace $NODES_NETNS is left"
 }

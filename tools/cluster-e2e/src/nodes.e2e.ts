@@ -34,7 +34,8 @@ function leaks(text: string, secrets: Record<string, string>, where: string): st
   const found: string[] = [];
   for (const [key, value] of Object.entries(secrets)) {
     if (text.includes(value)) found.push(`${key} in ${where}`);
-    if (text.includes(Buffer.from(value).toString('base64'))) found.push(`${key} (base64) in ${where}`);
+    if (text.includes(Buffer.from(value).toString('base64')))
+      found.push(`${key} (base64) in ${where}`);
   }
   return found;
 }
@@ -53,7 +54,8 @@ function preStopPauseMs(app: AppOnNodes): number {
   const command: string[] =
     app.one('Deployment').spec.template.spec.containers[0].lifecycle?.preStop?.exec?.command ?? [];
   const ms = Number(/setTimeout\([^,]*,\s*(\d+)\)/.exec(command.join(' '))?.[1]);
-  if (!Number.isFinite(ms)) throw new Error(`the container has no pausing preStop hook: ${JSON.stringify(command)}`);
+  if (!Number.isFinite(ms))
+    throw new Error(`the container has no pausing preStop hook: ${JSON.stringify(command)}`);
   return ms;
 }
 
@@ -83,7 +85,9 @@ function describeEnvironment(env: AppEnv): void {
         expect(await statusOf(pod.status.podIP, management, '/healthz')).toBe(200);
       }
       if (app.minReplicas >= 2) {
-        expect(new Set(pods.map((p) => p.spec.nodeName)).size).toBe(Math.min(app.minReplicas, cluster.nodes.length));
+        expect(new Set(pods.map((p) => p.spec.nodeName)).size).toBe(
+          Math.min(app.minReplicas, cluster.nodes.length),
+        );
       }
       // Every node address serves the NodePort, whether a pod of the app runs there or not (kube-proxy).
       const answers: string[] = [];
@@ -95,7 +99,9 @@ function describeEnvironment(env: AppEnv): void {
           expect(JSON.parse(res.body)).toMatchObject({ environment: env });
         }
       }
-      console.log(`${env}: ${answers.length} requests through NodePort ${app.release.node_port}, all 200`);
+      console.log(
+        `${env}: ${answers.length} requests through NodePort ${app.release.node_port}, all 200`,
+      );
     }, 150_000);
 
     it('runs as uid 65532 on a read-only root: a write outside /tmp fails with EROFS, /tmp is writable', async () => {
@@ -128,7 +134,8 @@ function describeEnvironment(env: AppEnv): void {
       const keys = app.release.secret_keys;
       // /config tells where each secret came from: the environment (the Secret), not generated at start-up.
       const config = JSON.parse((await app.viaNodePort(cluster.nodes[0].ip, '/config')).body);
-      for (const key of keys) expect({ [key]: config[key] }).toEqual({ [key]: { set: true, source: 'environment' } });
+      for (const key of keys)
+        expect({ [key]: config[key] }).toEqual({ [key]: { set: true, source: 'environment' } });
       // The running process (pid 1) holds exactly the generated values: compared by their sha256.
       for (const pod of await app.readyPods()) {
         const fingerprints = await app.node<Record<string, string>>(
@@ -138,7 +145,9 @@ function describeEnvironment(env: AppEnv): void {
            const sha = (v) => require('node:crypto').createHash('sha256').update(v).digest('hex');
            process.stdout.write(JSON.stringify(Object.fromEntries(${JSON.stringify(keys)}.map((k) => [k, env[k] === undefined ? 'unset' : sha(env[k])]))));`,
         );
-        expect(fingerprints).toEqual(Object.fromEntries(keys.map((k) => [k, sha256(app.secrets[k])])));
+        expect(fingerprints).toEqual(
+          Object.fromEntries(keys.map((k) => [k, sha256(app.secrets[k])])),
+        );
       }
       const found: string[] = [];
       const events = await kube.get<KubeList>('/api/v1/events');
@@ -146,12 +155,20 @@ function describeEnvironment(env: AppEnv): void {
       found.push(...leaks(await app.containerLogs(), app.secrets, 'the container logs'));
       const { stdout: described } = await run(
         'kubectl',
-        ['describe', 'pods,deployments,replicasets,services,configmaps,secrets,events', '-n', app.ns],
+        [
+          'describe',
+          'pods,deployments,replicasets,services,configmaps,secrets,events',
+          '-n',
+          app.ns,
+        ],
         { timeoutMs: 60_000 },
       );
       expect(described).toContain(app.deploymentName);
       found.push(...leaks(described, app.secrets, 'kubectl describe'));
-      for (const { path, text } of [...filesUnder(cluster.logsDir), ...filesUnder(cluster.controlPlaneLogs)]) {
+      for (const { path, text } of [
+        ...filesUnder(cluster.logsDir),
+        ...filesUnder(cluster.controlPlaneLogs),
+      ]) {
         found.push(...leaks(text, app.secrets, path));
       }
       expect(found).toEqual([]);
@@ -177,10 +194,14 @@ function describeEnvironment(env: AppEnv): void {
           150_000,
           1_000,
         );
-        console.log(`${env}: hung process of ${name} restarted after ${Math.round((Date.now() - stoppedAt) / 1000)} s`);
+        console.log(
+          `${env}: hung process of ${name} restarted after ${Math.round((Date.now() - stoppedAt) / 1000)} s`,
+        );
         expect(restarted.status.containerStatuses[0].lastState.terminated).toBeDefined();
         const events = (await app.events()).filter((e) => e.involvedObject.name === name);
-        expect(events.map((e) => `${e.reason}: ${e.message}`).join('\n')).toMatch(/Unhealthy: Liveness probe failed/);
+        expect(events.map((e) => `${e.reason}: ${e.message}`).join('\n')).toMatch(
+          /Unhealthy: Liveness probe failed/,
+        );
       } finally {
         try {
           process.kill(pid, 'SIGCONT');
@@ -188,11 +209,16 @@ function describeEnvironment(env: AppEnv): void {
           // Killed and restarted: the old process is gone.
         }
       }
-      await eventually(`${env}: ${name} Ready again`, async () => expect(isReady(await app.pod(name))).toBe(true), 60_000, 1_000);
+      await eventually(
+        `${env}: ${name} Ready again`,
+        async () => expect(isReady(await app.pod(name))).toBe(true),
+        60_000,
+        1_000,
+      );
       await app.waitSettled('the Deployment to settle again', 60_000);
     }, 300_000);
 
-    it("runs the preStop hook on deletion: readiness holds for its pause, no FailedPreStopHook", async () => {
+    it('runs the preStop hook on deletion: readiness holds for its pause, no FailedPreStopHook', async () => {
       const pauseMs = preStopPauseMs(app);
       expect(pauseMs).toBeGreaterThanOrEqual(1_000);
       const [pod] = await app.readyPods();
@@ -214,11 +240,21 @@ function describeEnvironment(env: AppEnv): void {
         }
         await sleep(100);
       }
-      await eventually(`${env}: ${name} to be gone`, async () => expect((await app.pods()).map((p) => p.metadata.name)).not.toContain(name), 90_000, 1_000);
+      await eventually(
+        `${env}: ${name} to be gone`,
+        async () => expect((await app.pods()).map((p) => p.metadata.name)).not.toContain(name),
+        90_000,
+        1_000,
+      );
       const events = (await app.events()).filter((e: KubeEvent) => e.involvedObject.name === name);
       const failed = events.filter((e) => e.reason === 'FailedPreStopHook');
-      if (failed.length) throw new Error(`the preStop hook failed on deletion of ${name}:\n${describeEvents(failed)}`);
-      console.log(`${env}: ${name} stayed ready ${notReadyAfter} ms after its deletion (preStop pause ${pauseMs} ms), served ${served} requests meanwhile`);
+      if (failed.length)
+        throw new Error(
+          `the preStop hook failed on deletion of ${name}:\n${describeEvents(failed)}`,
+        );
+      console.log(
+        `${env}: ${name} stayed ready ${notReadyAfter} ms after its deletion (preStop pause ${pauseMs} ms), served ${served} requests meanwhile`,
+      );
       // A little slack for the probe's and this loop's timing.
       expect(notReadyAfter).toBeGreaterThanOrEqual(pauseMs - 500);
       expect(served).toBeGreaterThan(0);
@@ -234,6 +270,10 @@ describeEnvironment('prod');
 describe('after both environments', () => {
   it('no pod of the apps is left on the nodes', async () => {
     const pods = await kube.get<KubeList<KubeObject>>('/api/v1/pods');
-    expect(pods.items.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).filter((n) => n.startsWith('shipyard-'))).toEqual([]);
+    expect(
+      pods.items
+        .map((p) => `${p.metadata.namespace}/${p.metadata.name}`)
+        .filter((n) => n.startsWith('shipyard-')),
+    ).toEqual([]);
   });
 });
