@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eventually } from '@shipyard/testing';
 import { run } from '../exec';
@@ -199,15 +200,11 @@ export class PolicyCheck {
     return stdout.includes(`name:${pod.metadata.name} namespace: ${pod.metadata.namespace}`);
   }
 
-  /** Stops the agent and removes what it installed (its iptables chains and ipsets), and the test's namespaces. */
+  /** Stops the agent, removes what it installed, and the namespaces the checks created. */
   async cleanup(): Promise<void> {
     if (this.agent) {
       await this.agent.stop();
-      await run(
-        `${this.cluster.binDir}/kube-router`,
-        ['--cleanup-config', `--kubeconfig=${this.cluster.kubeconfig}`],
-        { timeoutMs: 60_000 },
-      );
+      await removeKubeRouterRules();
       this.agent = undefined;
     }
     for (const name of this.createdNamespaces.splice(0)) {
@@ -245,4 +242,47 @@ export const blocked = (seen: number | string | undefined) => typeof seen !== 'n
 /** The NodePort answers through both node addresses (traffic from outside the cluster). */
 export async function nodePortStatuses(app: AppOnNodes, cluster: RealCluster): Promise<number[]> {
   return Promise.all(cluster.nodes.map((n) => statusOf(n.ip, app.release.node_port, '/', 3_000)));
+}
+
+const kubeRouterChain = /^:((?:KUBE-ROUTER-|KUBE-NWPLCY-|KUBE-POD-FW-)\S+)/;
+const kubeRouterSet = /^KUBE-(?:SRC|DST)-/;
+
+/**
+ * What a stopped kube-router leaves: its jumps from INPUT, FORWARD and OUTPUT, its chains, its ipsets. Its own
+ * `--cleanup-config` cannot remove them in v2.1.0 (it panics in the service proxy's cleanup, and its policy
+ * cleanup starts from an empty state and removes nothing), so they go in one `iptables-restore --noflush`, which
+ * leaves kube-proxy's rules alone. Without this, a later pod given the address of a pod guarded here would
+ * inherit its rules.
+ */
+export async function removeKubeRouterRules(): Promise<void> {
+  const saved = (
+    await run('iptables-save', ['-t', 'filter'], { timeoutMs: 20_000, unrecorded: true })
+  ).stdout.split('\n');
+  const jumps = saved.filter((l) => /^-A (INPUT|FORWARD|OUTPUT) .*-j KUBE-ROUTER-/.test(l));
+  const chains = saved.flatMap((l) => kubeRouterChain.exec(l)?.[1] ?? []);
+  const script = [
+    '*filter',
+    ...jumps.map((l) => l.replace(/^-A /, '-D ')),
+    ...chains.map((c) => `-F ${c}`),
+    ...chains.map((c) => `-X ${c}`),
+    'COMMIT',
+    '',
+  ].join('\n');
+  const dir = mkdtempSync(join(tmpdir(), 'kube-router-cleanup-'));
+  try {
+    writeFileSync(join(dir, 'rules'), script);
+    await run('iptables-restore', ['--noflush', join(dir, 'rules')], { timeoutMs: 20_000 });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const sets = (await run('ipset', ['list', '-n'], { timeoutMs: 20_000 })).stdout
+    .split('\n')
+    .filter((name) => kubeRouterSet.test(name));
+  for (const name of sets) await run('ipset', ['destroy', name], { timeoutMs: 20_000 });
+  const left = (
+    await run('iptables-save', ['-t', 'filter'], { timeoutMs: 20_000, unrecorded: true })
+  ).stdout
+    .split('\n')
+    .filter((l) => /KUBE-ROUTER-|KUBE-NWPLCY-|KUBE-POD-FW-/.test(l));
+  if (left.length > 0) throw new Error(`kube-router rules left after cleanup:\n${left.join('\n')}`);
 }
