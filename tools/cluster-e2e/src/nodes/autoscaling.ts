@@ -1,3 +1,4 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,6 +162,44 @@ async function hpaState(app: AppOnNodes): Promise<{ line: string }> {
   };
 }
 
+/**
+ * CPU load: wrk (a C load generator, keep-alive connections, as many requests as they take) against the NodePort
+ * of each node address. The suite's own keep-alive clients run in its one event loop and cannot send enough: with
+ * 16 of them back to back the two pods used about 60% of their CPU request, under the 70% target.
+ */
+class Wrk {
+  private output = '';
+  private readonly exited: Promise<void>;
+  private readonly child: ChildProcess;
+
+  constructor(readonly url: string) {
+    this.child = spawn(
+      'wrk',
+      ['--threads', '1', '--connections', '16', '--duration', '900s', url],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    this.child.stdout?.on('data', (c) => (this.output += c));
+    this.child.stderr?.on('data', (c) => (this.output += c));
+    this.exited = new Promise((resolve) => this.child.on('exit', () => resolve()));
+  }
+
+  /** Stops it (it prints its summary on SIGINT); its summary. */
+  async stop(): Promise<string> {
+    this.child.kill('SIGINT');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+    await this.exited;
+    clearTimeout(timer);
+    const requests = /(\d+) requests in ([\d.]+\w+)/.exec(this.output);
+    const errors = /Socket errors: .*|Non-2xx or 3xx responses: \d+/g;
+    return (
+      `${this.url}: ${requests ? `${requests[1]} requests in ${requests[2]}` : this.output.trim()}` +
+      `${(this.output.match(errors) ?? []).map((e) => `, ${e}`).join('')}`
+    );
+  }
+}
+
 export interface ScalingResult {
   peak: number;
   upSeconds: number;
@@ -169,7 +208,7 @@ export interface ScalingResult {
 }
 
 /**
- * CPU load through the NodePort (keep-alive clients sending back to back) until the HPA has scaled the app up
+ * CPU load through the NodePort (wrk on both node addresses) until the HPA has scaled the app up
  * and the new pods are Ready; then light load until it is back at its minimum. The light load must not lose a
  * request while the HPA removes pods.
  */
@@ -182,7 +221,7 @@ export async function scaleUpAndDown(
   await app.settled();
   const targets = cluster.nodes.map((n) => ({ host: n.ip, port: app.release.node_port }));
 
-  const heavy = Load.start({ targets, clients: 16, pauseMs: 0, timeoutMs: 10_000 });
+  const heavy = targets.map((t) => new Wrk(`http://${t.host}:${t.port}/`));
   const upStart = Date.now();
   let peak = min;
   try {
@@ -202,13 +241,13 @@ export async function scaleUpAndDown(
       3_000,
     );
   } finally {
-    await heavy.stop();
+    lines.push(
+      ...(await Promise.all(heavy.map((w) => w.stop()))).map((l) => `  CPU load (wrk) ${l}`),
+    );
   }
   const upSeconds = (Date.now() - upStart) / 1000;
-  const heavyStats = heavy.snapshot();
-  lines.push(
+  lines.unshift(
     `scale-up: ${min} -> ${peak} Ready pods in ${upSeconds.toFixed(1)} s under CPU load`,
-    describeLoad('  CPU load', heavyStats),
   );
 
   const light = Load.start({ targets, clients: 2 * targets.length, pauseMs: 50, timeoutMs: 5_000 });
@@ -237,7 +276,6 @@ export async function scaleUpAndDown(
     `scale-down: ${peak} -> ${min} pods in ${downSeconds.toFixed(1)} s after the load dropped`,
     describeLoad('  light load while pods were removed', lightStats),
   );
-  expect(heavyStats.ok).toBeGreaterThan(0);
   if (lightStats.failed > 0)
     throw new Error(`requests failed while the HPA removed pods:\n${lines.join('\n')}`);
   return { peak, upSeconds, downSeconds, lines };

@@ -27,7 +27,7 @@ interface Source {
 /** What a probe pod saw: the HTTP status per URL, or how the connection failed (`TimeoutError`, `ECONNREFUSED`). */
 type Seen = Record<string, number | string>;
 
-/** Runs in the API image's own node (the image has no shell); the answer goes to the termination message. */
+/** Runs in the API image's own node (the image has no shell), through `kubectl exec`; prints what it saw. */
 const probeScript = `
 const urls = JSON.parse(process.argv[1]);
 (async () => {
@@ -40,7 +40,7 @@ const urls = JSON.parse(process.argv[1]);
       seen[url] = String((e.cause && e.cause.code) || e.name);
     }
   }));
-  require('node:fs').writeFileSync('/dev/termination-log', JSON.stringify(seen));
+  process.stdout.write(JSON.stringify(seen));
 })();
 `;
 
@@ -49,7 +49,7 @@ const agentName = 'kube-router';
 export class PolicyCheck {
   private agent?: HostAgent;
   private readonly createdNamespaces: string[] = [];
-  private probes = 0;
+  private readonly clients: string[] = [];
   readonly monitoringNamespace: string;
   readonly otherNamespace = 'shipyard-np-elsewhere';
 
@@ -99,68 +99,99 @@ export class PolicyCheck {
     this.createdNamespaces.push(name);
   }
 
-  /** GETs from a pod of `from.namespace` on `from.node`, in the API image; what each URL answered. */
-  async probe(from: Source, urls: string[]): Promise<Seen> {
-    const name = `np-probe-${++this.probes}`;
-    const [repository, tag] = [
-      this.app.release.helm_values.image.repository,
-      this.app.release.helm_values.image.tag,
-    ];
-    const node =
-      this.app.one('Deployment').spec.template.spec.containers[0].lifecycle.preStop.exec.command[0];
-    const path = `/api/v1/namespaces/${from.namespace}/pods`;
-    const created = await this.kube.request('POST', path, {
-      body: {
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name, labels: { 'app.kubernetes.io/name': 'np-probe' } },
-        spec: {
-          nodeName: from.node.name,
-          restartPolicy: 'Never',
-          automountServiceAccountToken: false,
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 65532,
-            seccompProfile: { type: 'RuntimeDefault' },
+  /** The client pod of a source: `np-client-<node>`, idle until a probe is exec'd in it. */
+  private clientName(from: Source): string {
+    return `np-client-${from.node.name}`;
+  }
+
+  /**
+   * Starts an idle client pod (the API image, its own node) for each source, and waits until they run. They exist
+   * before the agent starts: it learns their addresses in its first sync, so no probe races the agent's view of a
+   * new pod (a new pod's first packets can precede the agent's update, which is how a real client meets a
+   * NetworkPolicy too, but not what this test is about).
+   */
+  async startClients(sources: Source[]): Promise<void> {
+    const { repository, tag } = this.app.release.helm_values.image;
+    for (const from of sources) {
+      const created = await this.kube.request('POST', `/api/v1/namespaces/${from.namespace}/pods`, {
+        body: {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: {
+            name: this.clientName(from),
+            labels: { 'app.kubernetes.io/name': 'np-client' },
           },
-          containers: [
-            {
-              name: 'probe',
-              image: `${repository}:${tag}`,
-              imagePullPolicy: 'Never',
-              command: [node, '-e', probeScript, JSON.stringify(urls)],
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                readOnlyRootFilesystem: true,
-                capabilities: { drop: ['ALL'] },
-              },
+          spec: {
+            nodeName: from.node.name,
+            restartPolicy: 'Never',
+            automountServiceAccountToken: false,
+            terminationGracePeriodSeconds: 0,
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser: 65532,
+              seccompProfile: { type: 'RuntimeDefault' },
             },
-          ],
+            containers: [
+              {
+                name: 'client',
+                image: `${repository}:${tag}`,
+                imagePullPolicy: 'Never',
+                command: [this.node, '-e', 'setInterval(() => {}, 1 << 30)'],
+                securityContext: {
+                  allowPrivilegeEscalation: false,
+                  readOnlyRootFilesystem: true,
+                  capabilities: { drop: ['ALL'] },
+                },
+              },
+            ],
+          },
         },
-      },
-    });
-    if (created.status !== 201)
-      throw new Error(`creating probe pod: ${created.status} ${created.text}`);
-    try {
-      const done = await eventually(
-        `probe pod ${from.namespace}/${name} on ${from.node.name} to finish`,
-        async () => {
-          const pod = await this.kube.get(`${path}/${name}`);
-          const terminated = pod.status?.containerStatuses?.[0]?.state?.terminated;
-          expect(terminated).toBeDefined();
-          return terminated as { exitCode: number; message?: string };
-        },
-        60_000,
-      );
-      if (done.exitCode !== 0 || !done.message) {
+      });
+      if (created.status !== 201) {
         throw new Error(
-          `probe pod ${name} exited ${done.exitCode}: ${done.message ?? '(no message)'}`,
+          `creating client pod in ${from.namespace}: ${created.status} ${created.text}`,
         );
       }
-      return JSON.parse(done.message) as Seen;
-    } finally {
-      await this.kube.request('DELETE', `${path}/${name}?gracePeriodSeconds=0`);
     }
+    for (const from of sources) {
+      await eventually(
+        `client pod ${from.namespace}/${this.clientName(from)} to run`,
+        async () => {
+          const pod = await this.kube.get(
+            `/api/v1/namespaces/${from.namespace}/pods/${this.clientName(from)}`,
+          );
+          expect(pod.status?.phase).toBe('Running');
+          expect(pod.status?.podIP).toBeTruthy();
+        },
+        90_000,
+      );
+    }
+  }
+
+  /** The image's node, at its absolute path (it is on no PATH): the chart's preStop hook names it. */
+  private get node(): string {
+    return this.app.one('Deployment').spec.template.spec.containers[0].lifecycle.preStop.exec
+      .command[0];
+  }
+
+  /** GETs from the client pod of `from`; what each URL answered. */
+  async probe(from: Source, urls: string[]): Promise<Seen> {
+    const { stdout } = await run(
+      'kubectl',
+      [
+        'exec',
+        '-n',
+        from.namespace,
+        this.clientName(from),
+        '--',
+        this.node,
+        '-e',
+        probeScript,
+        JSON.stringify(urls),
+      ],
+      { timeoutMs: 30_000 },
+    );
+    return JSON.parse(stdout) as Seen;
   }
 
   /** Starts the agent for the guarded node and waits until it has programmed that node's app pod. */
@@ -207,6 +238,7 @@ export class PolicyCheck {
       await removeKubeRouterRules();
       this.agent = undefined;
     }
+    for (const path of this.clients.splice(0)) await this.kube.request('DELETE', path);
     for (const name of this.createdNamespaces.splice(0)) {
       await this.kube.request('DELETE', `/api/v1/namespaces/${name}`);
     }

@@ -54,6 +54,15 @@ describe(`${env} on real nodes, with real traffic`, () => {
     let policy: PolicyCheck;
     let appUrl: string;
     let managementUrl: string;
+    const sources = () => [
+      { namespace: policy.otherNamespace, node: policy.otherNode, management: false },
+      { namespace: policy.otherNamespace, node: policy.guardedNode, management: false },
+      {
+        namespace: policy.monitoringNamespace,
+        node: policy.otherNode,
+        management: app.settings.monitoring,
+      },
+    ];
 
     beforeAll(async () => {
       await app.waitSettled('before the policy checks', 60_000);
@@ -63,7 +72,8 @@ describe(`${env} on real nodes, with real traffic`, () => {
       managementUrl = `http://${pod.status.podIP}:${app.port('management')}/healthz`;
       await policy.ensureNamespace(policy.otherNamespace);
       await policy.ensureNamespace(policy.monitoringNamespace);
-    }, 120_000);
+      await policy.startClients(sources());
+    }, 180_000);
 
     afterAll(async () => {
       await policy?.cleanup();
