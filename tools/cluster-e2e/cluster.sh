@@ -102,7 +102,7 @@ cmd_up() {
   REAL_NODES=$real
   tools
   crds=$(crds_dir)
-  if [[ -e $ROOT ]] || [[ -n $(cluster_pids) ]]; then
+  if [[ -e $ROOT || -e $NODES_NETNS_PATH ]] || [[ -n $(cluster_pids) ]]; then
     say "left over from an earlier run: tearing it down first"
     cmd_down
   fi
@@ -141,6 +141,14 @@ componentsPatches:
       - { key: requestheader-username-headers, value: X-Remote-User }
       - { key: requestheader-group-headers, value: X-Remote-Group }
       - { key: requestheader-extra-headers-prefix, value: X-Remote-Extra- }
+EOF
+  # Node names resolve nowhere: the API server reaches kubelets (exec, logs) by their node address.
+  [[ -z $REAL_NODES ]] || cat >>"$ROOT/kwokctl.yaml" <<'EOF'
+componentsPatches:
+  - name: kube-apiserver
+    extraArgs:
+      - key: kubelet-preferred-address-types
+        value: InternalIP
 EOF
   local k8s kwok etcd
   k8s=$(dirname "$(command -v kube-apiserver)")

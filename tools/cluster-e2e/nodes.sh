@@ -311,6 +311,7 @@ nodes_down() {
   for m in $shim_sockets; do rm -f "$m"; done
   # Mounts under the state dir, deepest first: container root filesystems, shm, pod volumes, netns files.
   mapfile -t mounts < <(awk -v root="$NODES_DIR/" 'index($5, root) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+  ((${#mounts[@]} == 0)) || say "unmounting what the nodes left: ${mounts[*]#"$NODES_DIR"/}"
   for m in "${mounts[@]}"; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || say "warning: cannot unmount $m"; done
   # Cgroups, innermost first (a cgroup with a child or a task cannot be removed).
   for i in $(seq "$NODES_COUNT"); do

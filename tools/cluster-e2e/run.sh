@@ -4,7 +4,9 @@
 #                                        src/deploy.e2e.ts and src/terraform.e2e.ts
 #   run.sh --real-nodes [JEST-ARG...]    nx run cluster-e2e:e2e-nodes: the API image built from apps/api/Dockerfile,
 #                                        two real nodes (kubelet, containerd) and kube-proxy in a network namespace,
-#                                        src/nodes.e2e.ts (and src/nodes/*.e2e.ts); needs root
+#                                        src/nodes.e2e.ts (and src/nodes/*.e2e.ts); needs root. With
+#                                        SHIPYARD_API_IMAGE=<image in podman's store> that image is used as it is
+#                                        (no build; to re-run tests quickly), and left in the store
 # Both need the synthesized charts (the Nx targets run k8s-manifests:synth first).
 set -euo pipefail
 
@@ -31,10 +33,10 @@ fi
 # shellcheck source=/dev/null
 source tools/toolchain/env.sh helm kwok etcd k8s kubectl
 
-# A cluster of an earlier run whose process is gone (killed with its watchdog, machine reset) is removed first,
-# and so is an image archive such a run left.
-for dir in "${TMPDIR:-/tmp}"/shipyard-cluster-it-*; do
-  [[ -d $dir ]] || continue
+# A cluster of an earlier run whose process is gone (killed with its watchdog, machine reset) is removed first
+# (found by its state dir or its network namespace), and so is an image archive such a run left.
+for dir in "${TMPDIR:-/tmp}"/shipyard-cluster-it-* $(ip netns list 2>/dev/null | awk '$1 ~ /^shipyard-it-[0-9]+$/ { print $1 }'); do
+  [[ -d $dir || $dir != */* ]] || continue
   pid=${dir##*-it-}
   if [[ $pid =~ ^[0-9]+$ ]] && ! kill -0 "$pid" 2>/dev/null; then tools/cluster-e2e/cluster.sh down "it-$pid" || true; fi
 done
@@ -49,13 +51,20 @@ config=tools/cluster-e2e/jest.e2e.config.cts
 if [[ -n $real ]]; then
   # The image, from the Dockerfile as shipped; handed to the cluster as an archive (which it moves into its
   # state dir and imports into every node), and out of podman's store again.
-  image=localhost/shipyard-api:e2e-nodes-$$
   archive=${TMPDIR:-/tmp}/shipyard-e2e-image-$$.tar
-  trap 'podman rmi --force "$image" >/dev/null 2>&1 || true; rm -f "$archive"' EXIT
-  apps/api-e2e/image/build.sh "$image"
+  if [[ -n ${SHIPYARD_API_IMAGE:-} ]]; then
+    image=$SHIPYARD_API_IMAGE
+    podman image exists "$image" || { echo "==> integration: SHIPYARD_API_IMAGE=$image is not in podman's image store" >&2; exit 1; }
+    echo "==> integration: using $image as it is (SHIPYARD_API_IMAGE): not built from the current sources" >&2
+    trap 'rm -f "$archive"' EXIT
+  else
+    image=localhost/shipyard-api:e2e-nodes-$$
+    trap 'podman rmi --force "$image" >/dev/null 2>&1 || true; rm -f "$archive"' EXIT
+    apps/api-e2e/image/build.sh "$image"
+  fi
   start=$SECONDS
   podman save --quiet --format docker-archive -o "$archive" "$image"
-  podman rmi --force "$image" >/dev/null
+  [[ -n ${SHIPYARD_API_IMAGE:-} ]] || podman rmi --force "$image" >/dev/null
   echo "==> integration: $image saved to an archive for the nodes in $((SECONDS - start)) s"
   trap - EXIT
   cluster=(--real-nodes --image-archive "$archive" --)

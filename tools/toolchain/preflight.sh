@@ -43,14 +43,14 @@ if command -v python3 >/dev/null; then
     lack "Python venv with ensurepip (python3 -m venv fails without it)" "apt-get install python3-venv"
   fi
 fi
-tool "" "apt-get (Debian or Ubuntu)" "the toolchain installs prometheus, bubblewrap, wrk, groovy, buildah, podman, runc and mmdebstrap with apt-get; use Debian 12 or Ubuntu 22.04+" apt-get --version
+tool "" "apt-get (Debian or Ubuntu)" "the toolchain installs prometheus, bubblewrap, wrk, groovy, buildah, podman, runc, mmdebstrap, containerd, the CNI plugins and iptables with apt-get; use Debian 12 or Ubuntu 22.04+" apt-get --version
 if [[ $EUID == 0 ]]; then ok "root"
 elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then ok "sudo without a password"
 else lack "root, or sudo without a password (apt-get install, network namespaces)" "run as root (CI does), or configure passwordless sudo for this user"
 fi
 for pair in "git:apt-get install git" "jq:apt-get install jq" "curl:apt-get install curl" \
   "flock:apt-get install util-linux" "setsid:apt-get install util-linux" "tar:apt-get install tar" \
-  "ss:apt-get install iproute2" "pgrep:apt-get install procps" "timeout:apt-get install coreutils"; do
+  "ss:apt-get install iproute2" "ip:apt-get install iproute2" "nsenter:apt-get install util-linux" "pgrep:apt-get install procps" "timeout:apt-get install coreutils"; do
   tool "" "${pair%%:*}" "${pair#*:}" "${pair%%:*}" --version
 done
 

@@ -248,10 +248,15 @@ function describeEnvironment(env: AppEnv): void {
       );
       const events = (await app.events()).filter((e: KubeEvent) => e.involvedObject.name === name);
       const failed = events.filter((e) => e.reason === 'FailedPreStopHook');
-      if (failed.length)
+      if (failed.length) {
+        // The event says only that it failed; kubelet's log says why.
+        const why = filesUnder(cluster.logsDir)
+          .flatMap(({ text }) => text.split('\n'))
+          .filter((line) => line.includes('PreStop') && line.includes(name));
         throw new Error(
-          `the preStop hook failed on deletion of ${name}:\n${describeEvents(failed)}`,
+          `the preStop hook failed on deletion of ${name}:\n${describeEvents(failed)}\nkubelet: ${why.join('\n') || '(nothing logged)'}`,
         );
+      }
       console.log(
         `${env}: ${name} stayed ready ${notReadyAfter} ms after its deletion (preStop pause ${pauseMs} ms), served ${served} requests meanwhile`,
       );

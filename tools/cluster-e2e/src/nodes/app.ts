@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type AppEnv, environments } from '@shipyard/config';
 import { eventually, sleep } from '@shipyard/testing';
 import { run } from '../exec';
@@ -9,9 +11,18 @@ import {
   helmManifest,
   helmUninstall,
   type Release,
+  workspaceRoot,
 } from '../release';
 import { type RealCluster, type RealNode } from './cluster';
 import { httpGet } from './http';
+
+/** The image's node binary: its Dockerfile's exec-form ENTRYPOINT (node is on no PATH in the image). */
+export const imageNode = (() => {
+  const dockerfile = join(workspaceRoot, 'apps/api/Dockerfile');
+  const match = /^ENTRYPOINT\s+\["(\/[^"]+)"\]\s*$/m.exec(readFileSync(dockerfile, 'utf8'));
+  if (!match) throw new Error(`${dockerfile} has no exec-form ENTRYPOINT ["/path/to/node"]`);
+  return match[1];
+})();
 
 export const isReady = (obj: KubeObject) =>
   obj.status?.conditions?.some(
@@ -192,9 +203,7 @@ export class AppOnNodes {
 
   /** A script run by the image's own node (the image has no shell); its JSON output. */
   async node<T>(pod: string, script: string): Promise<T> {
-    const node =
-      this.one('Deployment').spec.template.spec.containers[0].lifecycle.preStop.exec.command[0];
-    return JSON.parse(await this.exec(pod, [node, '-e', script])) as T;
+    return JSON.parse(await this.exec(pod, [imageNode, '-e', script])) as T;
   }
 
   /** The pid, as seen from the host, of the app container's main process (crictl inspect on its node). */
