@@ -144,11 +144,7 @@ componentsPatches:
 EOF
   # Node names resolve nowhere: the API server reaches kubelets (exec, logs) by their node address.
   [[ -z $REAL_NODES ]] || cat >>"$ROOT/kwokctl.yaml" <<'EOF'
-componentsPatches:
-  - name: kube-apiserver
-    extraArgs:
-      - key: kubelet-preferred-address-types
-        value: InternalIP
+      - { key: kubelet-preferred-address-types, value: InternalIP }
 EOF
   local k8s kwok etcd
   k8s=$(dirname "$(command -v kube-apiserver)")
