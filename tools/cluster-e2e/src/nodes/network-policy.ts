@@ -5,7 +5,7 @@ import { eventually } from '@shipyard/testing';
 import { run } from '../exec';
 import type { Kube, KubeList, KubeObject } from '../kube';
 import { HostAgent } from './agents';
-import type { AppOnNodes } from './app';
+import { type AppOnNodes, imageNode } from './app';
 import type { RealCluster, RealNode } from './cluster';
 import { statusOf } from './http';
 
@@ -168,10 +168,9 @@ export class PolicyCheck {
     }
   }
 
-  /** The image's node, at its absolute path (it is on no PATH): the chart's preStop hook names it. */
+  /** The image's node (on no PATH): the Dockerfile's, not the chart's preStop hook, which other tests break. */
   private get node(): string {
-    return this.app.one('Deployment').spec.template.spec.containers[0].lifecycle.preStop.exec
-      .command[0];
+    return imageNode;
   }
 
   /** GETs from the client pod of `from`; what each URL answered. */
