@@ -126,19 +126,26 @@ cmd_up() {
   fi
 
   # Loopback only: every component binds to 127.0.0.1 (kwokctl's default is 0.0.0.0).
-  cat >"$ROOT/kwokctl.yaml" <<'EOF'
+  # kwokctl gives kube-apiserver the aggregation layer's client certificate (--proxy-client-*) but not the
+  # front-proxy flags: without them an aggregated API (metrics-server) sees every proxied request as kwok-admin
+  # rather than as the user it is proxied for. Set as kubeadm does, with kwokctl's CA and admin certificate.
+  cat >"$ROOT/kwokctl.yaml" <<EOF
 apiVersion: config.kwok.x-k8s.io/v1alpha1
 kind: KwokctlConfiguration
 options:
   bindAddress: 127.0.0.1
-EOF
-  # Node names resolve nowhere: the API server reaches kubelets (exec, logs) by their node address.
-  [[ -z $REAL_NODES ]] || cat >>"$ROOT/kwokctl.yaml" <<'EOF'
 componentsPatches:
   - name: kube-apiserver
     extraArgs:
-      - key: kubelet-preferred-address-types
-        value: InternalIP
+      - { key: requestheader-client-ca-file, value: "$CLUSTER_DIR/pki/ca.crt" }
+      - { key: requestheader-allowed-names, value: kwok-admin }
+      - { key: requestheader-username-headers, value: X-Remote-User }
+      - { key: requestheader-group-headers, value: X-Remote-Group }
+      - { key: requestheader-extra-headers-prefix, value: X-Remote-Extra- }
+EOF
+  # Node names resolve nowhere: the API server reaches kubelets (exec, logs) by their node address.
+  [[ -z $REAL_NODES ]] || cat >>"$ROOT/kwokctl.yaml" <<'EOF'
+      - { key: kubelet-preferred-address-types, value: InternalIP }
 EOF
   local k8s kwok etcd
   k8s=$(dirname "$(command -v kube-apiserver)")

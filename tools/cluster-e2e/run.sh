@@ -21,7 +21,7 @@ real=""
 command -v terraform >/dev/null || { echo "==> integration: terraform is not on PATH" >&2; exit 1; }
 if [[ -n $real ]]; then
   [[ $(id -u) == 0 ]] || { echo "==> integration: real nodes need root (network namespaces, cgroups, containerd)" >&2; exit 1; }
-  tools/toolchain/ensure.sh helm kwok etcd k8s kubectl crds eso-crds apt kubelet crictl pause base-images
+  tools/toolchain/ensure.sh helm kwok etcd k8s kubectl crds eso-crds apt kubelet crictl pause base-images metrics-server kube-router
 else
   tools/toolchain/ensure.sh helm kwok etcd k8s kubectl crds eso-crds
   # external-secrets.e2e.ts: ESO's controller, moto (pytools) and the image's Node.js for the secret restarter.

@@ -73,6 +73,24 @@ check_k8s() {
 build_tflint() { GOBIN=$1/bin go install "github.com/terraform-linters/tflint@$TFLINT_VERSION"; }
 check_tflint() { expect "${TFLINT_VERSION#v}" "$1/bin/tflint" --version; }
 
+# metrics-server, for the HPA on real nodes; its Makefile's version ldflags (client-go's version package).
+build_metrics-server() {
+  local pkg=k8s.io/client-go/pkg/version
+  GOBIN=$1/bin go install -trimpath -ldflags "-w -X $pkg.gitVersion=$METRICS_SERVER_VERSION -X $pkg.gitMajor=0" \
+    "sigs.k8s.io/metrics-server/cmd/metrics-server@$METRICS_SERVER_VERSION"
+}
+check_metrics-server() { expect "$METRICS_SERVER_VERSION" "$1/bin/metrics-server" --version; }
+
+# kube-router's NetworkPolicy controller (iptables and ipset), the policy agent on real nodes. Not
+# kube-network-policies: it queues packets with nftables' `queue` expression, which this kernel lacks
+# (CONFIG_NFT_QUEUE), so it never installs a rule (tools/cluster-e2e/README.md).
+build_kube-router() {
+  GOBIN=$1/bin go install -trimpath \
+    -ldflags "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$KUBE_ROUTER_VERSION" \
+    "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$KUBE_ROUTER_VERSION"
+}
+check_kube-router() { expect "$KUBE_ROUTER_VERSION" "$1/bin/kube-router" --version; }
+
 # kubectl at the cluster's version, so no test depends on the machine's client (or its version skew).
 build_kubectl() {
   local out=$1 src=$1/src

@@ -12,6 +12,9 @@ KWOK_VERSION=v0.8.0
 ETCD_VERSION=v3.6.13
 K8S_VERSION=v1.34.4
 TFLINT_VERSION=v0.64.0
+# The HPA's metrics and the NetworkPolicy agent of the real-node tests (tools/cluster-e2e/src/nodes/).
+METRICS_SERVER_VERSION=v0.9.0
+KUBE_ROUTER_VERSION=v2.1.0
 # The CRI client at the release line of the kubelet; teardown of the real-node cluster stops pods with it.
 CRICTL_VERSION=v1.34.0
 CONTROLLER_GEN_VERSION=v0.23.0
@@ -35,9 +38,10 @@ TF_PROVIDERS=(helm:3.1.2:280fb1c1ce448085e7a30d2b44c3463ca888b06ff13d14028e8b8dc
 APT_PACKAGES=(prometheus:prometheus bubblewrap:bwrap wrk:wrk groovy:groovy
   default-jre-headless:/usr/lib/jvm/default-java/bin/java
   buildah:buildah podman:podman runc:runc mmdebstrap:mmdebstrap
-  containerd:containerd containernetworking-plugins:/usr/lib/cni/bridge iptables:iptables)
+  containerd:containerd containernetworking-plugins:/usr/lib/cni/bridge iptables:iptables ipset:ipset)
 
-ALL_TOOLS=(helm kwok etcd k8s kubectl tflint controller-gen crds eso-crds eso node22 pytools apt base-images kubelet crictl pause)
+ALL_TOOLS=(helm kwok etcd k8s kubectl tflint controller-gen crds eso-crds eso node22 pytools apt base-images kubelet crictl pause
+  metrics-server kube-router)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${SHIPYARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shipyard}
 # Static binaries need no C toolchain at run time; GOWORK=off keeps a stray go.work out of throwaway modules.
@@ -57,6 +61,7 @@ version_of() {
     tfproviders) tfproviders_version ;; base-images) base_images_version ;; pause) pause_version ;;
     # The venv is keyed by its pinned requirements, so editing them yields a fresh venv.
     pytools) sha256sum "$HERE/requirements.txt" | cut -c1-12 ;;
+    metrics-server) echo "$METRICS_SERVER_VERSION" ;; kube-router) echo "$KUBE_ROUTER_VERSION" ;;
     *) die "unknown tool '$1' (known: ${ALL_TOOLS[*]} all)" ;;
   esac
 }
@@ -90,6 +95,7 @@ expected_time() {
   case $1 in
     helm) echo "2-3 min" ;; kwok) echo "2-3 min" ;; etcd) echo "1-2 min" ;; k8s) echo "6-7 min" ;;
     kubectl) echo "4-11 min" ;; tflint) echo "2-3 min" ;; controller-gen) echo "1-4 min" ;; crds) echo "1 min" ;; eso-crds) echo "under 1 min" ;;
+    metrics-server) echo "3-6 min" ;; kube-router) echo "2-4 min" ;;
     kubelet) echo "3-8 min" ;; crictl) echo "1-2 min" ;; pause) echo "under 1 min" ;;
     node22) echo "under 1 min" ;; eso) echo "5-17 min" ;; base-images) echo "1 min" ;; pytools) echo "1 min" ;; tfproviders) echo "4-25 min" ;; *) echo "a few minutes" ;;
   esac

@@ -146,6 +146,24 @@ describe.each(appEnvNames)('the %s chart', (env) => {
     });
   });
 
+  it('scales down after a minute of lower load, at most half the pods per 30 s; scales up at once', () => {
+    const { behavior } = only(objects, 'HorizontalPodAutoscaler').spec;
+    expect(behavior.scaleDown).toEqual({
+      stabilizationWindowSeconds: 60,
+      selectPolicy: 'Max',
+      policies: [{ type: 'Percent', value: 50, periodSeconds: 30 }],
+    });
+    // Scale-up: no window, up to 4 pods or +200% per minute.
+    expect(behavior.scaleUp).toEqual({
+      stabilizationWindowSeconds: 0,
+      selectPolicy: 'Max',
+      policies: [
+        { type: 'Pods', value: 4, periodSeconds: 60 },
+        { type: 'Percent', value: 200, periodSeconds: 60 },
+      ],
+    });
+  });
+
   it('rolls out without ever going below the wanted count', () => {
     expect(deployment.spec.strategy).toEqual({
       type: 'RollingUpdate',
