@@ -18,8 +18,9 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUNDLE=$(realpath "${1:-$ROOT/dist/apps/api/main.js}")
-# The image's user, from the one place it is written: the Dockerfile's `USER uid:gid`.
-read -r APP_UID APP_GID < <(sed -nE 's/^USER[[:space:]]+([0-9]+):([0-9]+)[[:space:]]*$/\1 \2/p' "$ROOT/apps/api/Dockerfile")
+# The image's user, from the one place it is written: the Dockerfile's last `USER uid:gid` (the runtime stage
+# lays its files down as root first).
+read -r APP_UID APP_GID < <(sed -nE 's/^USER[[:space:]]+([0-9]+):([0-9]+)[[:space:]]*$/\1 \2/p' "$ROOT/apps/api/Dockerfile" | tail -n 1)
 [[ ${APP_UID:-} && ${APP_GID:-} ]] || { echo "apps/api/Dockerfile has no numeric USER uid:gid line" >&2; exit 1; }
 # The node binary that runs the bundle: NODE_BIN, else the toolchain's Node.js 22 (the image's major). A copy
 # readable by uid 65532 is staged below (the toolchain cache may sit under a home directory it cannot enter).
