@@ -373,14 +373,15 @@ describe('prod with secretsSource aws-secrets-manager: External Secrets Operator
     );
     // The digest is a Deployment annotation (which bumps its generation: the apiserver copies a Deployment's
     // annotations to its ReplicaSets), the pod template is untouched: same pods, no new ReplicaSet.
-    const after = await settled();
+    // The controller observes the annotation's generation a moment after the restarter writes it.
+    const after = await eventually('the Deployment to settle after the digest annotation', settled, 30_000);
     expect(after.dep.spec).toEqual(before.dep.spec);
     expect(after.hash).toBe(before.hash);
     expect((await appPods()).map((p) => p.metadata.uid).sort()).toEqual(podsBefore);
   }, 150_000);
 
   it(`a rotation in Secrets Manager reaches the Secret within the refresh interval (${refreshSeconds} s) and rolls the pods`, async () => {
-    const before = await settled();
+    const before = await eventually('the Deployment to settle', settled, 30_000);
     const podsBefore = new Set((await appPods()).map((p) => p.metadata.uid));
     const key = contract.secret_keys[0];
     const rotated = generateSecrets([key])[key];
