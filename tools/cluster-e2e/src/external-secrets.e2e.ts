@@ -16,7 +16,7 @@ import { environments } from '@shipyard/config';
 import { eventually } from '@shipyard/testing';
 import { condition } from './deploy/installed';
 import { releaseLeftovers } from './deploy/lifecycle';
-import { capturedLeaks, leaks, remember } from './deploy/secret-leaks';
+import { capturedLeaks, clusterLeaks, remember } from './deploy/secret-leaks';
 import { run } from './exec';
 import {
   type Component,
@@ -200,21 +200,24 @@ beforeAll(async () => {
   );
 }, 180_000);
 
+const uninstall = () =>
+  helm(
+    [
+      'uninstall',
+      contract.release_name,
+      '--namespace',
+      contract.release_namespace,
+      '--wait',
+      '--timeout',
+      '120s',
+    ],
+    140_000,
+  );
+
 afterAll(async () => {
   try {
     if (installed) {
-      await helm(
-        [
-          'uninstall',
-          contract.release_name,
-          '--namespace',
-          contract.release_namespace,
-          '--wait',
-          '--timeout',
-          '120s',
-        ],
-        140_000,
-      );
+      await uninstall();
       await eventually(
         `namespace ${ns} to be gone`,
         async () => expect(await kube.exists(`/api/v1/namespaces/${ns}`)).toBe(false),
@@ -374,7 +377,11 @@ describe('prod with secretsSource aws-secrets-manager: External Secrets Operator
     // The digest is a Deployment annotation (which bumps its generation: the apiserver copies a Deployment's
     // annotations to its ReplicaSets), the pod template is untouched: same pods, no new ReplicaSet.
     // The controller observes the annotation's generation a moment after the restarter writes it.
-    const after = await eventually('the Deployment to settle after the digest annotation', settled, 30_000);
+    const after = await eventually(
+      'the Deployment to settle after the digest annotation',
+      settled,
+      30_000,
+    );
     expect(after.dep.spec).toEqual(before.dep.spec);
     expect(after.hash).toBe(before.hash);
     expect((await appPods()).map((p) => p.metadata.uid).sort()).toEqual(podsBefore);
@@ -430,15 +437,7 @@ describe('prod with secretsSource aws-secrets-manager: External Secrets Operator
 
   it('no Secrets Manager value in any other object, the rendered chart, the transcript or any component log', async () => {
     const current = Object.entries(values).map(([label, value]) => ({ label, value }));
-    const found: string[] = [];
-    for (const type of (await kube.resourceTypes()).filter((t) => t.verbs.includes('list'))) {
-      if (type.group === '' && type.name === 'secrets') continue;
-      const res = await kube.request('GET', Kube.collectionPath(type));
-      if (res.status !== 200)
-        throw new Error(`listing ${type.group || 'core'}/${type.name} answered ${res.status}`);
-      for (const hit of leaks(res.text, current))
-        found.push(`${hit} in ${type.group || 'core'}/${type.name}`);
-    }
+    const found = await clusterLeaks(kube, current);
     const { stdout } = await helm([
       'get',
       'manifest',
@@ -453,18 +452,7 @@ describe('prod with secretsSource aws-secrets-manager: External Secrets Operator
 
   it('uninstall leaves no object of the release; the synced Secret goes with its ExternalSecret', async () => {
     if (restarter) await stopComponent(restarter);
-    await helm(
-      [
-        'uninstall',
-        contract.release_name,
-        '--namespace',
-        contract.release_namespace,
-        '--wait',
-        '--timeout',
-        '120s',
-      ],
-      140_000,
-    );
+    await uninstall();
     installed = false;
     await eventually(
       'every object of the release to be gone',

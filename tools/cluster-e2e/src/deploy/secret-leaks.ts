@@ -32,6 +32,21 @@ export function leaks(text: string, secrets: Labelled[]): string[] {
 }
 
 /** Throws without putting either value into the message. */
+/** Every object of every listable type in the whole cluster, except Secrets (ours and Helm's release records). */
+export async function clusterLeaks(kube: Kube, secrets: Labelled[]): Promise<string[]> {
+  const found: string[] = [];
+  for (const type of (await kube.resourceTypes()).filter((t) => t.verbs.includes('list'))) {
+    if (type.group === '' && type.name === 'secrets') continue;
+    const res = await kube.request('GET', Kube.collectionPath(type));
+    // A type that cannot be listed would silently drop out of the scan.
+    if (res.status !== 200)
+      throw new Error(`listing ${type.group || 'core'}/${type.name} answered ${res.status}`);
+    for (const hit of leaks(res.text, secrets))
+      found.push(`${hit} in ${type.group || 'core'}/${type.name}`);
+  }
+  return found;
+}
+
 function expectSameSecret(actual: string | undefined, expected: string, what: string): void {
   if (actual !== expected)
     throw new Error(`${what} does not hold the generated value (values not shown)`);
@@ -78,17 +93,7 @@ export async function checkSecretsOnlyInSecret(
   }
   const current = Object.entries(secrets).map(([key, value]) => ({ label: key, value }));
 
-  // Every object of every listable type in the whole cluster, except Secrets (ours and Helm's release records).
-  const found: string[] = [];
-  for (const type of (await kube.resourceTypes()).filter((t) => t.verbs.includes('list'))) {
-    if (type.group === '' && type.name === 'secrets') continue;
-    const res = await kube.request('GET', Kube.collectionPath(type));
-    // A type that cannot be listed would silently drop out of the scan.
-    if (res.status !== 200)
-      throw new Error(`listing ${type.group || 'core'}/${type.name} answered ${res.status}`);
-    for (const hit of leaks(res.text, current))
-      found.push(`${hit} in ${type.group || 'core'}/${type.name}`);
-  }
+  const found = await clusterLeaks(kube, current);
   const rendered: KubeObject[] = await helmManifest(release);
   for (const obj of rendered.filter((o) => o.kind !== 'Secret')) {
     for (const hit of leaks(JSON.stringify(obj), current))
