@@ -21,7 +21,7 @@ PYTOOLS="$("${REPO_ROOT}/tools/toolchain/ensure.sh" --paths pytools)" ||
 
 mkdir -p "${WORK_DIR}"
 export TF_CLI_CONFIG_FILE="${WORK_DIR}/terraform.rc"
-"${REPO_ROOT}/tools/toolchain/terraform-cli-config.sh" "${TF_CLI_CONFIG_FILE}"
+"${REPO_ROOT}/tools/toolchain/terraform-cli-config.sh" "${TF_CLI_CONFIG_FILE}" "${REPO_ROOT}/terraform/aws"
 export TF_IN_AUTOMATION=1 TF_INPUT=0 CHECKPOINT_DISABLE=1
 cd "${MODULE_DIR}"
 
