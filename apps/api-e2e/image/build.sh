@@ -5,6 +5,8 @@
 #
 #   apps/api-e2e/image/build.sh IMAGE      e.g. localhost/shipyard-api:dev; prints build time and image size
 #
+# Built once per state of the sources (see source_key below): a second call tags the image the first one built.
+#
 # Needs root (buildah and podman share root's image store; RUN steps use chroot isolation).
 set -euo pipefail
 
@@ -59,6 +61,31 @@ import_standin "$runtime_base" "$STANDINS/runtime.tar" \
 
 version=$(node -p 'require(process.argv[1]).version' "$ROOT/apps/api/package.json")
 revision=$(git -C "$ROOT" rev-parse HEAD 2>/dev/null || echo unknown)
+
+# One build per state of the sources: `npm test` needs the image twice (test-image, then the real-node suite),
+# and a build takes about 3 min of both cores. The key covers what the build reads: every file git tracks or
+# would track (committed or not; .gitignore'd files are neither in it nor, through .dockerignore, in the image),
+# the revision baked into the image, and the stand-ins. The last image built stays in the store as
+# $SOURCE_REPO:<key>; an older one is removed when a newer one is built. Outside a git work tree: always built.
+SOURCE_REPO=localhost/shipyard-api-source
+source_key() {
+  local idx tree
+  git -C "$ROOT" rev-parse --is-inside-work-tree >/dev/null 2>&1 || return 0
+  idx=$(mktemp)
+  # A copy of the real index, so unchanged files are not hashed again and the real one is left alone.
+  cp "$(git -C "$ROOT" rev-parse --absolute-git-dir)/index" "$idx" 2>/dev/null || rm -f "$idx"
+  tree=$(GIT_INDEX_FILE=$idx git -C "$ROOT" add -A && GIT_INDEX_FILE=$idx git -C "$ROOT" write-tree) || tree=""
+  rm -f "$idx"
+  [[ -n $tree ]] && echo "$(sha256sum <<<"$tree $revision $KEY" | cut -c1-16)"
+}
+key=$(source_key)
+if [[ -n $key ]] && podman image exists "$SOURCE_REPO:$key"; then
+  podman tag "$SOURCE_REPO:$key" "$IMAGE"
+  size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
+  say "$IMAGE is $SOURCE_REPO:$key, built $(podman image inspect --format '{{.Created}}' "$IMAGE" | cut -d. -f1) from these very sources (work tree, revision ${revision:0:12}, stand-ins $KEY): not built again; $((size / 1000000)) MB"
+  exit 0
+fi
+
 log=$(mktemp /tmp/shipyard-image-build.XXXXXX.log)
 say "buildah bud -f apps/api/Dockerfile -t $IMAGE: expect about 1-2 min (npm ci and nx build inside); log: $log"
 start=$SECONDS
@@ -77,5 +104,11 @@ if ((status != 0)); then
   die "buildah bud failed (exit $status); full log: $log"
 fi
 rm -f "$log"
+if [[ -n $key ]]; then
+  for stale in $(podman images --format '{{.Repository}}:{{.Tag}}' --filter "reference=$SOURCE_REPO"); do
+    podman rmi "$stale" >/dev/null 2>&1 || true # still in use under another name: only untagged, or kept
+  done
+  podman tag "$IMAGE" "$SOURCE_REPO:$key"
+fi
 size=$(podman image inspect --format '{{.Size}}' "$IMAGE")
 say "built $IMAGE in $((SECONDS - start)) s: $((size / 1000000)) MB ($size bytes), on stand-in base images $KEY"
