@@ -126,7 +126,7 @@ ensure_tool() {
   mv -T "$FAIL_TMP" "$final"
   "check_$tool" "$final" >>"$FAIL_LOG" 2>&1
   stop_ticker
-  trap - EXIT
+  trap stop_lanes EXIT
   rm -f "$FAIL_LOG"
   say "$tool $version done in $((SECONDS - start))s"
 }
@@ -134,9 +134,85 @@ ensure_tool() {
 # It writes to fd 3 (the caller's stderr): set -e may fire while stderr still points at the build log.
 on_build_exit() {
   stop_ticker
+  stop_lanes
   rm -rf "$FAIL_TMP" "$FAIL_DIR"
   tail -n 30 "$FAIL_LOG" >&3
   echo "==> toolchain: ERROR: $FAIL_WHAT failed; full log: $FAIL_LOG" >&3
+}
+
+# Go builds here are CPU-bound on two cores, yet each begins by downloading its modules with the cores mostly
+# idle (eso's alone are 666 MB). A background fetcher runs ahead through the missing Go tools, each tool's own
+# build with `go build`/`go install` in dry-run mode (-n: packages are loaded, so their modules downloaded, and
+# nothing is compiled), so the real builds find their modules in the module cache. GOMAXPROCS bounds the go
+# command's parallel downloads; it is raised for the fetcher only. Best effort: a fetch that fails is logged and
+# its tool's real build fetches (and reports) as usual.
+PREFETCH_TOOLS=" helm kwok etcd k8s kubectl tflint controller-gen eso kubelet crictl metrics-server kube-router "
+PREFETCH=""
+prefetch() {
+  local t tmp log=$CACHE/prefetch.log child=""
+  trap '[[ -z $child ]] || kill "$child" 2>/dev/null; exit 0' TERM
+  export GOMAXPROCS=16
+  go() { case $1 in build | install) command go "$1" -n "${@:2}" >/dev/null 2>&1 ;; *) command go "$@" ;; esac; }
+  : >"$log"
+  for t; do
+    tmp=$(mktemp -d "$CACHE/.prefetch-$t.XXXXXX")
+    ("build_$t" "$tmp" "$tmp") >>"$log" 2>&1 </dev/null &
+    child=$!
+    if wait "$child"; then echo "prefetched $t" >>"$log"; else echo "prefetch of $t failed; its build fetches" >>"$log"; fi
+    child=""
+    chmod -R u+w "$tmp" 2>/dev/null || true
+    rm -rf "$tmp"
+  done
+}
+# Job control for these background lanes only: each gets a process group of its own, which stop_lanes can end
+# with everything it started.
+start_prefetch() {
+  local t todo=()
+  for t; do [[ $PREFETCH_TOOLS == *" $t "* && ! -d $(dir_of "$t") ]] && todo+=("$t"); done
+  ((${#todo[@]} > 1)) || return 0
+  set -m
+  prefetch "${todo[@]}" 9>&- &
+  PREFETCH=$!
+  set +m
+}
+
+# The tools that are not Go builds wait mostly on the network: they are built in a second lane, beside the Go
+# builds that keep both cores busy. They depend on nothing the Go lane builds. apt is not among them: it runs
+# first, alone (base-images needs its mmdebstrap), so that no failure elsewhere ever interrupts dpkg.
+SIDE_TOOLS=" node22 pytools base-images "
+SIDE="" SIDE_LIST=""
+start_side() {
+  (($#)) || return 0
+  SIDE_LIST=$*
+  set -m
+  (
+    trap - EXIT
+    for t; do ensure_tool "$t"; done
+  ) &
+  SIDE=$!
+  set +m
+}
+# Fails (naming the lane's error above) once the side lane has failed; with --wait, waits for it to end first.
+check_side() {
+  [[ -z $SIDE ]] && return
+  [[ ${1-} == --wait ]] || ! kill -0 "$SIDE" 2>/dev/null || return 0
+  local status=0
+  wait "$SIDE" || status=$?
+  SIDE=""
+  ((status == 0)) || die "building $SIDE_LIST failed (exit $status; its error is above)"
+}
+stop_lanes() {
+  if [[ -n $PREFETCH ]]; then
+    kill -TERM -- "-$PREFETCH" 2>/dev/null || true
+    wait "$PREFETCH" 2>/dev/null || true
+    PREFETCH=""
+    rm -rf "$CACHE"/.prefetch-*
+  fi
+  if [[ -n $SIDE ]]; then
+    kill -TERM -- "-$SIDE" 2>/dev/null || true
+    wait "$SIDE" 2>/dev/null || true
+    SIDE=""
+  fi
 }
 
 ensure_apt() {
@@ -146,7 +222,7 @@ ensure_apt() {
   [[ $EUID == 0 ]] || sudo=(sudo)
   local log=$CACHE/apt.log
   say "installing apt ${missing[*]}: expect about 1 min; log: $log"
-  trap stop_ticker EXIT
+  trap 'stop_ticker; stop_lanes' EXIT
   start_ticker apt "$log"
   export DEBIAN_FRONTEND=noninteractive
   "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=300 update -qq >"$log" 2>&1 || die "apt-get update failed; log: $log"
@@ -157,7 +233,7 @@ ensure_apt() {
     { tail -n 30 "$log" >&2; die "apt-get install ${missing[*]} failed; full log: $log"; }
   for pair in "${APT_PACKAGES[@]}"; do command -v "${pair#*:}" >/dev/null || die "'${pair#*:}' still missing after apt-get install"; done
   stop_ticker
-  trap - EXIT
+  trap stop_lanes EXIT
   rm -f "$log"
   say "apt ${missing[*]} done in $((SECONDS - start))s"
 }
@@ -197,9 +273,19 @@ main() {
   # One builder at a time per cache: parallel callers wait, then find the tool cached.
   exec 9>"$CACHE/.lock"
   flock -n 9 || { say "waiting for another ensure.sh on $CACHE ..."; flock 9; }
+  local side=() go=()
   for t in "${tools[@]}"; do
-    if [[ $t == apt ]]; then ensure_apt; else ensure_tool "$t"; fi
+    if [[ $t == apt ]]; then ensure_apt; elif [[ $SIDE_TOOLS == *" $t "* ]]; then side+=("$t"); else go+=("$t"); fi
   done
+  trap stop_lanes EXIT
+  start_side "${side[@]}"
+  start_prefetch "${go[@]}"
+  for t in "${go[@]}"; do
+    check_side
+    ensure_tool "$t"
+  done
+  check_side --wait
+  stop_lanes
 }
 
 main "$@"
