@@ -234,8 +234,22 @@ nodes_up() {
     ((n == NODES_COUNT)) && break
     sleep 1
   done
-  ((n == NODES_COUNT)) || die "expected $NODES_COUNT Ready nodes after 120 s, got $n (logs: $NODES_DIR/logs)"
+  ((n == NODES_COUNT)) || { nodes_diagnose; die "expected $NODES_COUNT Ready nodes after 120 s, got $n (diagnosis above)"; }
   say "$NODES_COUNT real nodes Ready ($((SECONDS - start)) s): $(for i in $(seq "$NODES_COUNT"); do printf '%s=%s ' "$(node_name "$i")" "$(node_ip "$i")"; done)"
+}
+
+# Why nodes are not Ready, on stderr: the teardown that follows a failed start removes the state dir and its logs.
+nodes_diagnose() {
+  local f
+  {
+    echo "==> nodes: their conditions:"
+    kctl get nodes -o 'custom-columns=NAME:.metadata.name,READY:.status.conditions[?(@.type=="Ready")].status,REASON:.status.conditions[?(@.type=="Ready")].reason,MESSAGE:.status.conditions[?(@.type=="Ready")].message' 2>&1 || true
+    for f in "$NODES_DIR"/logs/*.log; do
+      [[ -e $f ]] || continue
+      echo "==> nodes: last lines of $(basename "$f") that are errors or warnings:"
+      grep -E '^[EW][0-9]{4} |level=(error|warning)' "$f" | tail -n 15 || true
+    done
+  } >&2
 }
 
 # pids of the nodes' agents and shims
