@@ -90,9 +90,9 @@ expect() {
 # shellcheck source=tools/toolchain/builds.sh
 source "$HERE/builds.sh"
 
-# Measured cold build times (tools/toolchain/README.md), printed when a build starts.
+# Measured cold build times (empty module and build caches, both lanes busy; tools/toolchain/README.md,
+# "Measured"), printed when a build starts.
 expected_time() {
-  # Measured cold (empty module and build caches, both lanes busy; tools/toolchain/README.md, "Measured").
   case $1 in
     helm) echo "5-7 min (it fetches and compiles what the whole Kubernetes family shares)" ;; kwok) echo "3-4 min" ;;
     etcd) echo "1 min" ;; k8s) echo "6-8 min" ;; kubectl) echo "1 min" ;; tflint) echo "2-3 min" ;;
@@ -143,12 +143,11 @@ on_build_exit() {
 }
 
 # Go builds here are CPU-bound on two cores, yet each begins by downloading its modules with the cores mostly
-# idle (eso's alone are 666 MB). A background fetcher runs ahead through the missing Go tools, each tool's own
+# idle (eso's alone are 666 MB). A background fetcher runs ahead through the Go lane's missing tools, each tool's own
 # build with `go build`/`go install` in dry-run mode (-n: packages are loaded, so their modules downloaded, and
 # nothing is compiled), so the real builds find their modules in the module cache. GOMAXPROCS bounds the go
 # command's parallel downloads; it is raised for the fetcher only. Best effort: a fetch that fails is logged and
 # its tool's real build fetches (and reports) as usual.
-PREFETCH_TOOLS=" helm kwok etcd k8s kubectl tflint controller-gen eso kubelet crictl metrics-server kube-router "
 PREFETCH=""
 prefetch() {
   local t tmp log=$CACHE/prefetch.log child=""
@@ -170,7 +169,7 @@ prefetch() {
 # with everything it started.
 start_prefetch() {
   local t todo=()
-  for t; do [[ $PREFETCH_TOOLS == *" $t "* && ! -d $(dir_of "$t") ]] && todo+=("$t"); done
+  for t; do [[ -d $(dir_of "$t") ]] || todo+=("$t"); done
   ((${#todo[@]} > 1)) || return 0
   set -m
   prefetch "${todo[@]}" 9>&- &

@@ -76,7 +76,7 @@ source_key() {
   cp "$(git -C "$ROOT" rev-parse --absolute-git-dir)/index" "$idx" 2>/dev/null || rm -f "$idx"
   tree=$(GIT_INDEX_FILE=$idx git -C "$ROOT" add -A && GIT_INDEX_FILE=$idx git -C "$ROOT" write-tree) || tree=""
   rm -f "$idx"
-  [[ -n $tree ]] && echo "$(sha256sum <<<"$tree $revision $KEY" | cut -c1-16)"
+  [[ -z $tree ]] || sha256sum <<<"$tree $revision $KEY" | cut -c1-16
 }
 key=$(source_key)
 if [[ -n $key ]] && podman image exists "$SOURCE_REPO:$key"; then
