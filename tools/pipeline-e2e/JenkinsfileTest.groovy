@@ -115,12 +115,22 @@ check('pull request: installs, lints and tests, runs policy checks, synthesizes 
   }.collect { "no sh step runs '$it'".toString() }
 }
 
-// npm test (package.json) is what CI and a laptop run; a pull request's build must run the same checks.
+// npm test (package.json: tools/test.sh) is what CI and a laptop run; a pull request's build must run the same checks.
+// tools/test.sh's commands are its lines that start with `npx nx`, `bash tools/` or the toolchain (which it builds
+// in two parts, `ensure.sh early` and `late`; the pull request builds it whole with `npm run toolchain`).
 check('pull request: runs every check npm test runs') {
-  def script = new JsonSlurper().parse(new File(root, 'package.json')).scripts.test as String
+  def scripts = new JsonSlurper().parse(new File(root, 'package.json')).scripts
+  if (scripts.test != 'bash tools/test.sh') return ["package.json's test script is '${scripts.test}', not 'bash tools/test.sh'".toString()]
   def ran = commands(pr)
   def runManyTargets = ran.findAll { it =~ /nx run-many -t / }.collectMany { (it =~ /-t ((?:[\w-]+ ?)+)/)[0][1].tokenize() }
-  script.split('&&')*.trim().collectMany { part ->
+  def lines = new File(root, 'tools/test.sh').readLines()*.trim()
+  def problems = []
+  if (lines.any { it =~ /^(nice -n \d+ )?tools\/toolchain\/ensure\.sh / } &&
+      !(scripts.toolchain == 'tools/toolchain/ensure.sh all' && ran.any { it.contains('npm run toolchain') })) {
+    problems << 'npm test builds the toolchain, no sh step of the pull request runs npm run toolchain (ensure.sh all)'
+  }
+  problems + lines.findAll { it =~ /^(npx nx |bash tools\/)/ }.collectMany { line ->
+    def part = line.replaceFirst(/^npx /, '')
     def many = part =~ /^nx run-many -t (.+)$/
     if (many) return many[0][1].tokenize().findAll { t -> !(t in runManyTargets) && !ran.any { it.contains(":$t") } }
         .collect { "npm test runs target '$it', no sh step of the pull request does".toString() }

@@ -41,7 +41,8 @@ check_etcd() { expect "etcd Version: ${ETCD_VERSION#v}" "$1/bin/etcd" --version;
 # any member asks for). Packages the members share then compile once: each member's build finds them in the Go
 # build cache. On two cores that saves minutes: client-go, api and apimachinery alone are a large part of a build.
 # Members are chosen so no one is moved off its own Kubernetes minor release.
-GO_BUILD_FLAGS=(-trimpath)
+# The binaries are stripped (-s -w), so the compiler need not emit the debug info (DWARF) the linker drops.
+GO_BUILD_FLAGS=(-trimpath -gcflags=all=-dwarf=false)
 GO_STRIP="-s -w"
 # Kubernetes v1.34 (control plane, kubectl, node agents) and the clients released against v0.34: helm, crictl.
 K8S_FAMILY=()
@@ -240,7 +241,7 @@ build_tfproviders() {
     dest=$out/mirror/registry.terraform.io/hashicorp/$name/$version/$(go env GOOS)_$(go env GOARCH)
     mkdir -p "$dest"
     # main.Version is what goreleaser sets for helm; random has no version variable and ignores it.
-    (cd "$tree" && go build -trimpath -ldflags "-s -w -X main.Version=$version" -o "$dest/terraform-provider-${name}_v$version" .)
+    (cd "$tree" && go build "${GO_BUILD_FLAGS[@]}" -ldflags "$GO_STRIP -X main.Version=$version" -o "$dest/terraform-provider-${name}_v$version" .)
     rm -rf "$tree"
   done
 }
@@ -365,7 +366,7 @@ build_pause() {
   image=$PAUSE_IMAGE_REPOSITORY:$(basename "$final" | sed 's/^pause-//')
   mkdir -p "$src" "$layout/blobs/sha256" "$out/rootfs"
   pause_source >"$src/main.go"
-  (cd "$src" && go mod init shipyard.local/pause && go build -trimpath -ldflags '-s -w' -o "$out/rootfs/pause" .)
+  (cd "$src" && go mod init shipyard.local/pause && go build "${GO_BUILD_FLAGS[@]}" -ldflags "$GO_STRIP" -o "$out/rootfs/pause" .)
   blob() { local sum; sum=$(sha256sum "$1" | cut -d' ' -f1); mv "$1" "$layout/blobs/sha256/$sum"; echo "$sum"; }
   size() { stat -c %s "$layout/blobs/sha256/$1"; }
   tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -C "$out/rootfs" -cf "$out/layer.tar" pause

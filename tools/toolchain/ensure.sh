@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the test toolchain from package registries into a cache keyed by tool and version.
-# Usage: ensure.sh TOOL...          build what is missing (TOOL: see ALL_TOOLS below | all)
+# Usage: ensure.sh TOOL...          build what is missing (TOOL: see ALL_TOOLS below | all | early | late)
 #        ensure.sh --paths TOOL...  print the bin dirs of built tools, build nothing (used by env.sh);
 #                                   for crds and eso-crds, the directory holding the CRD files
 #        ensure.sh tfproviders      Terraform provider mirror built from local sources (not in `all`; see
@@ -42,6 +42,9 @@ APT_PACKAGES=(prometheus:prometheus bubblewrap:bwrap wrk:wrk groovy:groovy
 
 ALL_TOOLS=(helm kwok etcd k8s kubectl tflint controller-gen crds eso-crds eso node22 pytools apt base-images kubelet crictl pause
   metrics-server kube-router)
+# Tools only the cluster suites use (cluster-e2e:e2e, then :e2e-nodes; the last stages of npm test), in the order
+# they are needed: tools/test.sh builds them (`late`) in the background while the earlier stages run. `early`: the rest.
+LATE_TOOLS=(eso kubelet crictl pause metrics-server kube-router)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${SHIPYARD_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/shipyard}
 # Static binaries need no C toolchain at run time; GOWORK=off keeps a stray go.work out of throwaway modules.
@@ -114,10 +117,15 @@ start_ticker() {
 stop_ticker() { [[ -z ${TICKER-} ]] || { kill "$TICKER" 2>/dev/null || true; wait "$TICKER" 2>/dev/null || true; TICKER=""; }; }
 # Builds into a sibling temp dir and renames it into place, so the cache dir exists only once complete.
 # Not run under `if`/`||`: bash would then ignore `set -e` inside the build functions.
+# One builder per tool and cache (a lock per tool, fd 9): a parallel caller that needs the same tool waits for
+# it, then finds it cached; callers that need other tools, or only cached ones, never wait.
 ensure_tool() {
   local tool=$1 version final
   version=$(version_of "$tool"); final=$(dir_of "$tool")
   if [[ -d $final ]]; then say "$tool $version (cached)"; return; fi
+  exec 9>"$CACHE/.lock-$tool"
+  flock -n 9 || { say "waiting for another ensure.sh building $tool $version ..."; flock 9; }
+  if [[ -d $final ]]; then exec 9>&-; say "$tool $version (built meanwhile)"; return; fi
   FAIL_TMP=$final.partial FAIL_DIR=$final FAIL_LOG=$final.log FAIL_WHAT="$tool $version"
   say "building $tool $version: expect about $(expected_time "$tool") (2 cores, cold caches); log: $FAIL_LOG"
   local start=$SECONDS
@@ -130,6 +138,7 @@ ensure_tool() {
   stop_ticker
   trap stop_lanes EXIT
   rm -f "$FAIL_LOG"
+  exec 9>&-
   say "$tool $version done in $((SECONDS - start))s"
 }
 # A failed or interrupted build (or one whose binaries do not run) leaves no cache dir behind.
@@ -156,7 +165,7 @@ prefetch() {
   go() { case $1 in build | install) command go "$1" -n "${@:2}" >/dev/null 2>&1 ;; *) command go "$@" ;; esac; }
   : >"$log"
   for t; do
-    tmp=$(mktemp -d "$CACHE/.prefetch-$t.XXXXXX")
+    tmp=$(mktemp -d "$CACHE/.prefetch-$$-$t.XXXXXX")
     ("build_$t" "$tmp" "$tmp") >>"$log" 2>&1 </dev/null &
     child=$!
     if wait "$child"; then echo "prefetched $t" >>"$log"; else echo "prefetch of $t failed; its build fetches" >>"$log"; fi
@@ -207,7 +216,7 @@ stop_lanes() {
     kill -TERM -- "-$PREFETCH" 2>/dev/null || true
     wait "$PREFETCH" 2>/dev/null || true
     PREFETCH=""
-    rm -rf "$CACHE"/.prefetch-*
+    rm -rf "$CACHE"/.prefetch-$$-*
   fi
   if [[ -n $SIDE ]]; then
     kill -TERM -- "-$SIDE" 2>/dev/null || true
@@ -254,9 +263,13 @@ paths_of() {
 main() {
   local mode=ensure tools=() t d seen=" "
   [[ ${1-} == --paths ]] && { mode=paths; shift; }
-  (($#)) || die "usage: ensure.sh [--paths] TOOL... (TOOL: ${ALL_TOOLS[*]} all)"
+  (($#)) || die "usage: ensure.sh [--paths] TOOL... (TOOL: ${ALL_TOOLS[*]} all early late)"
   for t in "$@"; do
-    [[ $t == all ]] && set -- "${ALL_TOOLS[@]}" && break
+    case $t in
+      all) set -- "${ALL_TOOLS[@]}" && break ;;
+      late) set -- "${LATE_TOOLS[@]}" && break ;;
+      early) set -- $(printf '%s\n' "${ALL_TOOLS[@]}" | grep -vxF -f <(printf '%s\n' "${LATE_TOOLS[@]}")) && break ;;
+    esac
   done
   for t in "$@"; do
     [[ $t == apt ]] || version_of "$t" >/dev/null
@@ -271,9 +284,6 @@ main() {
   fi
   mkdir -p "$CACHE"
   exec 3>&2
-  # One builder at a time per cache: parallel callers wait, then find the tool cached.
-  exec 9>"$CACHE/.lock"
-  flock -n 9 || { say "waiting for another ensure.sh on $CACHE ..."; flock 9; }
   local side=() go=()
   for t in "${tools[@]}"; do
     if [[ $t == apt ]]; then ensure_apt; elif [[ $SIDE_TOOLS == *" $t "* ]]; then side+=("$t"); else go+=("$t"); fi
