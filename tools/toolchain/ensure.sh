@@ -97,9 +97,9 @@ source "$HERE/builds.sh"
 # "Measured"), printed when a build starts.
 expected_time() {
   case $1 in
-    helm) echo "5-7 min (it fetches and compiles what the whole Kubernetes family shares)" ;; kwok) echo "3-4 min" ;;
-    etcd) echo "1 min" ;; k8s) echo "6-8 min" ;; kubectl) echo "1 min" ;; tflint) echo "2-3 min" ;;
-    controller-gen) echo "1 min" ;; crds) echo "under 1 min" ;; eso-crds) echo "under 1 min" ;;
+    helm) echo "4 min (it fetches and compiles what the whole Kubernetes family shares)" ;; kwok) echo "2-3 min" ;;
+    etcd) echo "under 1 min" ;; k8s) echo "5 min" ;; kubectl) echo "under 1 min" ;; tflint) echo "2 min" ;;
+    controller-gen) echo "under 1 min" ;; crds) echo "under 1 min" ;; eso-crds) echo "under 1 min" ;;
     metrics-server) echo "2-3 min" ;; kube-router) echo "3 min" ;; kubelet) echo "1 min" ;; crictl) echo "under 1 min" ;;
     pause) echo "under 1 min" ;; node22) echo "under 1 min" ;; eso) echo "3-4 min" ;; base-images) echo "1-2 min" ;;
     pytools) echo "1-6 min" ;; tfproviders) echo "4-7 min" ;; *) echo "a few minutes" ;;
